@@ -1,0 +1,24 @@
+{#- Division that returns null instead of failing on a zero denominator; both
+    sides cast to float first, because 7/2 is 3 on some adapters. -#}
+{% macro safe_divide(numerator, denominator) -%}
+    (cast({{ numerator }} as {{ dbt.type_float() }})
+     / nullif(cast({{ denominator }} as {{ dbt.type_float() }}), 0))
+{%- endmacro %}
+
+{#- Clamp an expression into [low, high]. -#}
+{% macro clamp(expression, low, high) -%}
+    (case when {{ expression }} < {{ low }} then {{ low }}
+          when {{ expression }} > {{ high }} then {{ high }}
+          else {{ expression }} end)
+{%- endmacro %}
+
+{#- A boolean expression as 1/0, for counting true flags on every adapter. -#}
+{% macro as_int(boolean_expression) -%}
+    (case when {{ boolean_expression }} then 1 else 0 end)
+{%- endmacro %}
+
+{#- Round to a number of decimals on every adapter (Postgres rounds only
+    numerics), returned as a float. -#}
+{% macro round_to(expression, digits) -%}
+    cast(round(cast({{ expression }} as {{ dbt.type_numeric() }}), {{ digits }}) as {{ dbt.type_float() }})
+{%- endmacro %}

@@ -1,0 +1,86 @@
+{#- Per account, usage product and calendar month: units used against units
+    committed by the usage lines active on the month's last day. Only
+    complete months (last day <= as_of) are kept: a month in progress says
+    nothing yet. -#}
+with lines as (
+
+    select * from {{ ref('int_subscription_lines') }}
+    where billing_model = 'usage'
+
+),
+
+usage_daily as (
+
+    select * from {{ ref('int_usage_daily') }}
+    where usage_date >= cast({{ dbt.date_trunc('month', add_days(-100, panel_start())) }} as date)
+
+),
+
+months as (
+
+    {{ dbt.date_spine(
+        'month',
+        'cast(' ~ dbt.date_trunc('month', add_days(-100, panel_start())) ~ ' as date)',
+        'cast(' ~ dbt.date_trunc('month', as_of_date()) ~ ' as date)'
+    ) }}
+
+),
+
+complete_months as (
+
+    select
+        cast(date_month as date) as month_start,
+        {{ add_days(-1, 'cast(' ~ dbt.dateadd('month', 1, 'date_month') ~ ' as date)') }} as month_end
+    from months
+
+),
+
+committed as (
+
+    select
+        lines.account_id,
+        lines.product,
+        complete_months.month_start,
+        complete_months.month_end,
+        sum(coalesce(lines.committed_units_per_month, 0)) as units_committed
+    from lines
+    inner join complete_months
+        on complete_months.month_end >= lines.start_date
+        and complete_months.month_end <= lines.last_active_date
+    group by lines.account_id, lines.product, complete_months.month_start, complete_months.month_end
+
+),
+
+used as (
+
+    select
+        account_id,
+        product,
+        cast({{ dbt.date_trunc('month', 'usage_date') }} as date) as month_start,
+        sum(quantity) as units_used
+    from usage_daily
+    group by account_id, product, cast({{ dbt.date_trunc('month', 'usage_date') }} as date)
+
+),
+
+final as (
+
+    select
+        committed.account_id,
+        committed.product,
+        committed.month_start,
+        committed.month_end,
+        committed.units_committed,
+        coalesce(used.units_used, 0) as units_used,
+        case when committed.units_committed > 0
+            then {{ safe_divide('coalesce(used.units_used, 0)', 'committed.units_committed') }}
+        end as consumption_ratio
+    from committed
+    left join used
+        on used.account_id = committed.account_id
+        and used.product = committed.product
+        and used.month_start = committed.month_start
+
+)
+
+select * from final

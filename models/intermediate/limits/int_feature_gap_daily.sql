@@ -1,0 +1,39 @@
+{#- Events on gated features in the 30 days ending each day, for every tier
+    the account might hold: the consumer picks the tier current that day. -#}
+with usage_daily as (
+
+    select * from {{ ref('int_usage_daily') }}
+    where usage_date >= {{ add_days(-30, panel_start()) }}
+
+),
+
+gated as (
+
+    select * from {{ ref('int_gated_features') }}
+
+),
+
+intervals as (
+
+    select
+        usage_daily.account_id,
+        usage_daily.product,
+        gated.tier_rank,
+        usage_daily.usage_date as counts_from,
+        {{ add_days(29, 'usage_daily.usage_date') }} as counts_to,
+        usage_daily.event_count as gated_events_30d
+    from usage_daily
+    inner join gated
+        on gated.product = usage_daily.product
+        and gated.feature = usage_daily.feature
+
+),
+
+daily as (
+
+    {{ running_sum('intervals', ['account_id', 'product', 'tier_rank'], 'counts_from', 'counts_to',
+                   ['gated_events_30d']) }}
+
+)
+
+select * from daily

@@ -1,0 +1,72 @@
+{#- Per account and day: distinct active users and distinct features used in
+    the 30 days ending that day, and the products used in them. -#}
+with usage_daily as (
+
+    select * from {{ ref('int_usage_daily') }}
+    -- earlier days cannot reach into the panel's 30-day windows
+    where usage_date >= {{ add_days(-30, panel_start()) }}
+
+),
+
+user_days as (
+
+    select distinct account_id, user_id, usage_date
+    from usage_daily
+    where user_id is not null
+
+),
+
+feature_days as (
+
+    select distinct account_id, product, feature, usage_date
+    from usage_daily
+
+),
+
+product_days as (
+
+    select distinct account_id, product, usage_date
+    from usage_daily
+
+),
+
+user_islands as (
+
+    {{ coverage_islands('user_days', ['account_id', 'user_id'], 'usage_date', 30) }}
+
+),
+
+feature_islands as (
+
+    {{ coverage_islands('feature_days', ['account_id', 'product', 'feature'], 'usage_date', 30) }}
+
+),
+
+product_islands as (
+
+    {{ coverage_islands('product_days', ['account_id', 'product'], 'usage_date', 30) }}
+
+),
+
+intervals as (
+
+    select account_id, covered_from, covered_to,
+        1 as active_users_30d, 0 as features_used_30d, 0 as products_used_30d
+    from user_islands
+    union all
+    select account_id, covered_from, covered_to, 0, 1, 0
+    from feature_islands
+    union all
+    select account_id, covered_from, covered_to, 0, 0, 1
+    from product_islands
+
+),
+
+daily as (
+
+    {{ running_sum('intervals', ['account_id'], 'covered_from', 'covered_to',
+                   ['active_users_30d', 'features_used_30d', 'products_used_30d']) }}
+
+)
+
+select * from daily

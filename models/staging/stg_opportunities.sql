@@ -1,0 +1,40 @@
+with source as (
+
+    select * from {{ source('raw', 'opportunities') }}
+
+),
+
+renamed as (
+
+    select
+        cast(opportunity_id as {{ dbt.type_string() }}) as opportunity_id,
+        cast(account_id as {{ dbt.type_string() }}) as account_id,
+        lower(cast(opportunity_type as {{ dbt.type_string() }})) as opportunity_type,
+        lower(cast(motion as {{ dbt.type_string() }})) as motion,
+        cast(amount as {{ dbt.type_float() }}) as amount,
+        cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
+        cast(closed_at as {{ dbt.type_timestamp() }}) as closed_at,
+        {{ to_day('created_at') }} as created_on,
+        {{ to_day('closed_at') }} as closed_on,
+        cast(is_won as {{ dbt.type_boolean() }}) as is_won,
+        cast(expansion_signal_id as {{ dbt.type_string() }}) as expansion_signal_id
+    from source
+
+),
+
+-- an opportunity created after the evaluation date does not exist yet, and
+-- one closed after it was still open then
+as_of_filtered as (
+
+    select
+        opportunity_id, account_id, opportunity_type, motion, amount, created_at, created_on,
+        case when closed_on <= {{ as_of_date() }} then closed_at end as closed_at,
+        case when closed_on <= {{ as_of_date() }} then closed_on end as closed_on,
+        case when closed_on <= {{ as_of_date() }} then is_won end as is_won,
+        expansion_signal_id
+    from renamed
+    where created_on <= {{ as_of_date() }}
+
+)
+
+select * from as_of_filtered

@@ -1,0 +1,159 @@
+"""The `expansion` command line: generate demo data, build the models, sync, run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, date, datetime
+
+from sync.project import SEEDS_DIR, duckdb_path
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {text!r}") from None
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _add_build_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", type=_iso_date, default=None,
+                        help="evaluation date (default: today, UTC)")
+    parser.add_argument("--target", default=None,
+                        help="dbt target from profiles.yml (default: EXPANSION_TARGET or duckdb)")
+    parser.add_argument("--full-refresh", action="store_true",
+                        help="rebuild incremental models from scratch")
+
+
+def _add_generate_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--accounts", type=int, default=500)
+    parser.add_argument("--days", type=int, default=400)
+    parser.add_argument("--events", type=int, default=None,
+                        help="target usage events (default: 10 per account-day)")
+    parser.add_argument("--seed", type=int, default=42)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="expansion",
+        description="Expansion-signal engine: usage to expansion signals, to Salesforce and Slack.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="write demo data into the DuckDB warehouse")
+    _add_generate_options(generate)
+    generate.add_argument("--as-of", type=_iso_date, default=None,
+                          help="last day of the data (default: today, UTC)")
+
+    build = commands.add_parser("build", help="seed, build and test the dbt models")
+    _add_build_options(build)
+
+    run = commands.add_parser("run", help="the scheduled job: build the models, then sync")
+    _add_build_options(run)
+
+    demo = commands.add_parser(
+        "demo", help="generate demo data, run the whole loop and show the strongest signals")
+    _add_generate_options(demo)
+    demo.add_argument("--as-of", type=_iso_date, default=None)
+
+    show = commands.add_parser("show", help="print the strongest expansion signals")
+    show.add_argument("--limit", type=int, default=15)
+
+    emulators = commands.add_parser(
+        "emulators", help="run local Salesforce and Slack emulators for the demo and tests")
+    emulators.add_argument("--salesforce-port", type=int, default=8443)
+    emulators.add_argument("--slack-port", type=int, default=8444)
+    return parser
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from sync.demo_data import GeneratorOptions, generate
+
+    options = GeneratorOptions(
+        accounts=args.accounts, days=args.days, events=args.events, seed=args.seed,
+        as_of=args.as_of or _today(),
+    )
+    path = duckdb_path()
+    print(f"Generating {options.accounts} accounts over {options.days} days ending "
+          f"{options.as_of} into {path} ...")
+    result = generate(path, options, SEEDS_DIR)
+    for table, count in result.row_counts.items():
+        print(f"  raw.{table:<18} {count:>12,}")
+    print(f"Done in {result.seconds:.1f} s.")
+    return EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from sync.dbt import BuildOptions, run_dbt
+
+    run_dbt("build", BuildOptions(as_of=args.as_of or _today(), target=args.target,
+                                  full_refresh=args.full_refresh))
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from sync.report import print_strongest_signals
+
+    print_strongest_signals(duckdb_path(), limit=args.limit)
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    code = cmd_build(args)
+    if code == EXIT_OK:
+        cmd_show(argparse.Namespace(limit=15))
+    return code
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    args.as_of = args.as_of or _today()
+    cmd_generate(args)
+    args.target = None
+    args.full_refresh = True
+    return cmd_run(args)
+
+
+def cmd_emulators(args: argparse.Namespace) -> int:
+    from sync.emulators.serve import serve
+
+    serve(salesforce_port=args.salesforce_port, slack_port=args.slack_port)
+    return EXIT_OK
+
+
+COMMANDS = {
+    "generate": cmd_generate,
+    "build": cmd_build,
+    "run": cmd_run,
+    "demo": cmd_demo,
+    "show": cmd_show,
+    "emulators": cmd_emulators,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from sync.dbt import DbtFailed
+
+    try:
+        return COMMANDS[args.command](args)
+    except DbtFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
