@@ -65,5 +65,5 @@ def slack_emulator(emulator_slack_server: SlackEmulator) -> SlackEmulator:
 
 @pytest.fixture
 def slack_client(slack_emulator: SlackEmulator) -> WebClient:
-    """slack_sdk.WebClient with the bot token and base_url=<emulator>/api/ (default retry handlers)."""
+    """slack_sdk.WebClient: bot token, base_url=<emulator>/api/, default retry handlers."""
     return clients.slack_client(slack_emulator)

@@ -86,7 +86,7 @@ class SalesforceEmulator(SalesforceApp):
     # --- seeding -------------------------------------------------------------------------
 
     def seed_record(self, sobject: str, fields: dict[str, Any], *, validate: bool = True) -> str:
-        """Insert a record; `validate=False` skips every rule (e.g. to make a duplicate external id)."""
+        """Insert a record; `validate=False` skips every rule (e.g. to duplicate an external id)."""
         spec = lookup_object(sobject)
         if spec is None:
             raise KeyError(sobject)

@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -300,7 +301,8 @@ class SalesforceApp(EmulatorApp):
             "failedresults",
             "unprocessedrecords",
         ):
-            # Salesforce documents `unprocessedrecords`; simple-salesforce asks for `unprocessedRecords`.
+            # Salesforce documents `unprocessedrecords`; simple-salesforce asks for
+            # `unprocessedRecords`.
             return by_method({"GET": ("bulk2.results", self.bulk_results)}, job_id, rest[1].lower())
         return make("unknown", self.not_found)
 
@@ -548,7 +550,8 @@ class SalesforceApp(EmulatorApp):
             raise ApiError(
                 400,
                 "EXCEEDED_ID_LIMIT",
-                f"record limit reached. cannot submit more than {MAX_COLLECTION} records into this call",
+                "record limit reached. cannot submit more than "
+                f"{MAX_COLLECTION} records into this call",
             )
         return records, bool(body.get("allOrNone", False))
 
@@ -574,7 +577,7 @@ class SalesforceApp(EmulatorApp):
                 items.append(_Item(None, err))
                 continue
             values = coerce_json(spec, record)
-            items.append(_Item(lambda s=spec, v=values: (self.org.create(s, v), True)))
+            items.append(_Item(partial(self._create_one, spec, values)))
         return self._run_collection(req, items, all_or_none, with_created=False)
 
     def collection_update(self, req: Request, version: str) -> Response:
@@ -598,10 +601,7 @@ class SalesforceApp(EmulatorApp):
             elif record_id is None:
                 items.append(_Item(None, DmlError("MALFORMED_ID", f"malformed id {raw_id}", [])))
             else:
-                action = lambda s=spec, i=record_id, v=values: (
-                    self.org.update(s, i, v),
-                    (i, False),
-                )[1]  # noqa: E731
+                action = partial(self._update_one, spec, record_id, values)
                 items.append(_Item(action, known_id=record_id))
         return self._run_collection(req, items, all_or_none, with_created=False)
 
@@ -649,8 +649,17 @@ class SalesforceApp(EmulatorApp):
                     )
                 )
             else:
-                items.append(_Item(lambda v=values, k=key: self._upsert_one(spec, ext_field, k, v)))
+                items.append(_Item(partial(self._upsert_one, spec, ext_field, key, values)))
         return self._run_collection(req, items, all_or_none, with_created=True)
+
+    def _create_one(self, spec: ObjectSpec, values: dict[str, Any]) -> tuple[str, bool]:
+        return self.org.create(spec, values), True
+
+    def _update_one(
+        self, spec: ObjectSpec, record_id: str, values: dict[str, Any]
+    ) -> tuple[str, bool]:
+        self.org.update(spec, record_id, values)
+        return record_id, False
 
     def _upsert_one(
         self, spec: ObjectSpec, ext_field: str, key: str, values: dict[str, Any]
@@ -660,7 +669,8 @@ class SalesforceApp(EmulatorApp):
         except MultipleMatches as many:
             raise DmlError(
                 "DUPLICATE_EXTERNAL_ID",
-                f"{ext_field}: more than one record found for external id field: [{', '.join(many.ids)}]",
+                f"{ext_field}: more than one record found for external id field: "
+                f"[{', '.join(many.ids)}]",
                 [ext_field],
             ) from None
 
@@ -744,12 +754,14 @@ class SalesforceApp(EmulatorApp):
         if operation == "upsert":
             if not ext_name:
                 raise self._invalid_job(
-                    f"External ID was blank for {spec.name}. An External ID must be specified for upsert."
+                    f"External ID was blank for {spec.name}. "
+                    "An External ID must be specified for upsert."
                 )
             fspec = spec.field(ext_name)
             if fspec is None or not fspec.external_id:
                 raise self._invalid_job(
-                    f"Field name provided, {ext_name} is not an External ID or indexed field for {spec.name}"
+                    f"Field name provided, {ext_name} is not an External ID or indexed field "
+                    f"for {spec.name}"
                 )
             ext_name = fspec.name
         job = BulkJob(

@@ -53,5 +53,6 @@ def not_found() -> ApiError:
 
 ROLLED_BACK = DmlError(
     "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-    "Record rolled back because not all records were valid and the request was using AllOrNone header",
+    "Record rolled back because not all records were valid and the request was using "
+    "AllOrNone header",
 )

@@ -352,7 +352,8 @@ class Org:
             if fspec.length is not None and len(value) > fspec.length:
                 raise DmlError(
                     "STRING_TOO_LONG",
-                    f"{fspec.display}: data value too large: {value[:60]} (max length={fspec.length})",
+                    f"{fspec.display}: data value too large: {value[:60]} "
+                    f"(max length={fspec.length})",
                     [fspec.name],
                 )
             if fspec.picklist and value not in fspec.picklist:
@@ -406,7 +407,8 @@ class Org:
             if others:
                 raise DmlError(
                     "DUPLICATE_VALUE",
-                    f"duplicate value found: {fspec.name} duplicates value on record with id: {others[0]}",
+                    f"duplicate value found: {fspec.name} duplicates value on record "
+                    f"with id: {others[0]}",
                     [],
                 )
 

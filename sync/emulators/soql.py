@@ -1,8 +1,8 @@
 """The SOQL subset a sync needs, parsed and evaluated against the emulated org.
 
     SELECT f1, f2 | COUNT() FROM Obj
-    [WHERE cond {AND|OR cond}]   cond: f = v | f != v | f < v ... | f LIKE 'x%' | f [NOT] IN (v, ...)
-                                       | NOT cond | ( cond )
+    [WHERE cond {AND|OR cond}]
+        cond: f = v | f != v | f < v ... | f LIKE 'x%' | f [NOT] IN (v, ...) | NOT cond | (cond)
     [ORDER BY f [ASC|DESC]] [LIMIT n] [OFFSET n]
 
 Values: 'escaped strings' (the escapes `format_soql` emits), numbers, true,
@@ -183,9 +183,9 @@ class _Parser:
             raise ApiError(
                 400,
                 "INVALID_TYPE",
-                f"sObject type '{object_name}' is not supported. If you are attempting to use a "
-                "custom object, be sure to append the '__c' after the entity name. Please reference "
-                "your WSDL or the describe call for the appropriate names.",
+                f"sObject type '{object_name}' is not supported. If you are attempting to use "
+                "a custom object, be sure to append the '__c' after the entity name. Please "
+                "reference your WSDL or the describe call for the appropriate names.",
             )
         fields = [self.field(n) for n in names]
         where = None
@@ -233,9 +233,9 @@ class _Parser:
             raise ApiError(
                 400,
                 "INVALID_FIELD",
-                f"No such column '{name}' on entity '{self.spec.name}'. If you are attempting to use "
-                "a custom field, be sure to append the '__c' after the custom field name. Please "
-                "reference your WSDL or the describe call for the appropriate names.",
+                f"No such column '{name}' on entity '{self.spec.name}'. If you are attempting "
+                "to use a custom field, be sure to append the '__c' after the custom field "
+                "name. Please reference your WSDL or the describe call for the appropriate names.",
             )
         return fspec
 

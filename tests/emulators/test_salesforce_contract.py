@@ -141,7 +141,10 @@ def test_every_response_carries_limit_info_and_json_content_type(salesforce_emul
     failed = raw.post(url(salesforce_emulator, "sobjects/Account/"), json={})
     assert failed.status_code == 400
     assert failed.headers["Sforce-Limit-Info"] == "api-usage=2/100000"
-    assert "Sforce-Limit-Info" not in raw.get(f"{salesforce_emulator.instance_url}/services/data/").headers
+    assert (
+        "Sforce-Limit-Info"
+        not in raw.get(f"{salesforce_emulator.instance_url}/services/data/").headers
+    )
 
 
 def test_api_usage_is_parsed_by_the_client(salesforce_emulator, sf_client):
@@ -179,7 +182,9 @@ def test_limits_resource_reports_the_allocation(salesforce_emulator, sf_client):
 
 
 def test_create_returns_201_with_id_success_errors(salesforce_emulator, raw):
-    response = raw.post(url(salesforce_emulator, f"sobjects/{SIGNAL}/"), json={"Signal_Id__c": "s1"})
+    response = raw.post(
+        url(salesforce_emulator, f"sobjects/{SIGNAL}/"), json={"Signal_Id__c": "s1"}
+    )
     assert response.status_code == 201
     body = response.json()
     assert body == {"id": body["id"], "success": True, "errors": []}
@@ -189,7 +194,9 @@ def test_create_returns_201_with_id_success_errors(salesforce_emulator, raw):
 def test_update_by_id_returns_204_and_no_body(salesforce_emulator, sf_client, raw):
     record_id = sf_client.Account.create({"Name": "Acme"})["id"]
     assert sf_client.Account.update(record_id, {"Name": "Acme 2"}) == 204
-    response = raw.patch(url(salesforce_emulator, f"sobjects/Account/{record_id}"), json={"Name": "B"})
+    response = raw.patch(
+        url(salesforce_emulator, f"sobjects/Account/{record_id}"), json={"Name": "B"}
+    )
     assert response.status_code == 204 and response.content == b""
     assert salesforce_emulator.record("Account", record_id)["Name"] == "B"
 
@@ -232,9 +239,13 @@ def test_upsert_creates_201_then_updates_200_with_created_flag(salesforce_emulat
 
 
 def test_upsert_before_v46_updates_with_204_and_no_created_key(salesforce_emulator, raw):
-    first = raw.patch(url(salesforce_emulator, f"sobjects/{SIGNAL}/Signal_Id__c/s1", "45.0"), json={})
+    first = raw.patch(
+        url(salesforce_emulator, f"sobjects/{SIGNAL}/Signal_Id__c/s1", "45.0"), json={}
+    )
     assert first.status_code == 201 and "created" not in first.json()
-    second = raw.patch(url(salesforce_emulator, f"sobjects/{SIGNAL}/Signal_Id__c/s1", "45.0"), json={})
+    second = raw.patch(
+        url(salesforce_emulator, f"sobjects/{SIGNAL}/Signal_Id__c/s1", "45.0"), json={}
+    )
     assert second.status_code == 204 and second.content == b""
 
 
@@ -261,7 +272,9 @@ def test_upsert_with_several_matches_is_300(salesforce_emulator, sf_client):
     with pytest.raises(SalesforceMoreThanOneRecord) as caught:
         sf_client.Task.upsert("Expansion_Signal_Id__c/dup", {"Subject": "x"})
     assert caught.value.status == 300
-    assert all(re.match(r"^/services/data/v59.0/sobjects/Task/00T\w{15}$", u) for u in caught.value.content)
+    assert all(
+        re.match(r"^/services/data/v59.0/sobjects/Task/00T\w{15}$", u) for u in caught.value.content
+    )
     with pytest.raises(SalesforceMoreThanOneRecord):
         sf_client.Task.get_by_custom_id("Expansion_Signal_Id__c", "dup")
 
@@ -311,7 +324,9 @@ def test_opportunity_requires_name_stage_and_close_date(sf_client):
 
 
 def test_unknown_field_is_invalid_field(sf_client):
-    error = assert_400(lambda: sf_client.Account.create({"Name": "A", "Foo__c": 1}), "INVALID_FIELD")
+    error = assert_400(
+        lambda: sf_client.Account.create({"Name": "A", "Foo__c": 1}), "INVALID_FIELD"
+    )
     assert error["message"] == "No such column 'Foo__c' on sobject of type Account"
 
 
@@ -334,12 +349,16 @@ def test_value_outside_a_restricted_picklist_is_rejected(sf_client):
     assert "bad value for restricted picklist field: urgent" in error["message"]
 
 
-def test_lookup_ids_must_be_well_formed_existing_and_of_the_right_object(salesforce_emulator, sf_client):
+def test_lookup_ids_must_be_well_formed_existing_and_of_the_right_object(
+    salesforce_emulator, sf_client
+):
     account = salesforce_emulator.seed_account("Acme")
     user = salesforce_emulator.seed_user("ana@example.com")
     create_task = sf_client.Task.create
     assert_400(lambda: create_task({"WhatId": "not-an-id"}), "MALFORMED_ID", ["WhatId"])
-    assert_400(lambda: create_task({"OwnerId": account}), "INVALID_CROSS_REFERENCE_KEY", ["OwnerId"])
+    assert_400(
+        lambda: create_task({"OwnerId": account}), "INVALID_CROSS_REFERENCE_KEY", ["OwnerId"]
+    )
     missing_user = "005" + "5E" + "0000000999"
     assert_400(
         lambda: create_task({"OwnerId": missing_user + checksum(missing_user)}),
@@ -366,14 +385,18 @@ def test_unique_external_id_rejects_a_duplicate_create(salesforce_emulator, sf_c
 
 def test_wrong_json_type_is_json_parser_error(sf_client):
     assert_400(
-        lambda: sf_client.Expansion_Signal__c.create({"Signal_Id__c": "s", "Signal_Count__c": "many"}),
+        lambda: sf_client.Expansion_Signal__c.create(
+            {"Signal_Id__c": "s", "Signal_Count__c": "many"}
+        ),
         "JSON_PARSER_ERROR",
     )
 
 
 def test_read_only_fields_cannot_be_written(sf_client):
     assert_400(
-        lambda: sf_client.Account.create({"Name": "A", "CreatedDate": "2020-01-01T00:00:00.000+0000"}),
+        lambda: sf_client.Account.create(
+            {"Name": "A", "CreatedDate": "2020-01-01T00:00:00.000+0000"}
+        ),
         "INVALID_FIELD_FOR_INSERT_UPDATE",
         ["CreatedDate"],
     )
@@ -389,7 +412,9 @@ def test_task_defaults_and_owner_default_to_the_integration_user(salesforce_emul
 # --- checklist 7: ids -------------------------------------------------------------------------
 
 
-def test_ids_are_18_characters_with_key_prefixes_and_a_valid_checksum(salesforce_emulator, sf_client):
+def test_ids_are_18_characters_with_key_prefixes_and_a_valid_checksum(
+    salesforce_emulator, sf_client
+):
     account = salesforce_emulator.seed_account()
     opportunity = sf_client.Opportunity.create(
         {"Name": "O", "StageName": "Prospecting", "CloseDate": "2025-03-01", "AccountId": account}
@@ -464,7 +489,11 @@ def test_query_pages_with_next_records_url_and_query_all_follows(salesforce_emul
 
 def test_count_query(salesforce_emulator, sf_client):
     salesforce_emulator.seed_account()
-    assert sf_client.query("SELECT COUNT() FROM Account") == {"totalSize": 1, "done": True, "records": []}
+    assert sf_client.query("SELECT COUNT() FROM Account") == {
+        "totalSize": 1,
+        "done": True,
+        "records": [],
+    }
 
 
 @pytest.mark.parametrize(
@@ -488,7 +517,9 @@ def test_unsupported_or_invalid_soql_is_a_400(sf_client, soql, error_code):
 def test_collection_upsert_returns_results_in_request_order(salesforce_emulator, sf_client):
     sf_client.Expansion_Signal__c.create({"Signal_Id__c": "b"})
     results = sf_client.restful(
-        UPSERT_SIGNALS, method="PATCH", json={"allOrNone": False, "records": [signal("a"), signal("b")]}
+        UPSERT_SIGNALS,
+        method="PATCH",
+        json={"allOrNone": False, "records": [signal("a"), signal("b")]},
     )
     ids = {r["Signal_Id__c"]: r["Id"] for r in salesforce_emulator.records(SIGNAL)}
     assert results == [
@@ -497,7 +528,9 @@ def test_collection_upsert_returns_results_in_request_order(salesforce_emulator,
     ]
 
 
-def test_collection_partial_failure_is_200_with_per_record_status_codes(salesforce_emulator, sf_client):
+def test_collection_partial_failure_is_200_with_per_record_status_codes(
+    salesforce_emulator, sf_client
+):
     records = [signal("ok1"), signal("bad", Urgency__c="urgent"), signal("ok2", Play__c="x" * 81)]
     results = sf_client.restful(UPSERT_SIGNALS, method="PATCH", json={"records": records})
     assert results[0]["success"] is True
@@ -517,8 +550,14 @@ def test_collection_partial_failure_is_200_with_per_record_status_codes(salesfor
 
 def test_all_or_none_rolls_everything_back(salesforce_emulator, sf_client):
     sf_client.Expansion_Signal__c.create({"Signal_Id__c": "existing", "Urgency__c": "low"})
-    records = [signal("existing", Urgency__c="high"), signal("new"), signal("bad", Motion__c="nope")]
-    results = sf_client.restful(UPSERT_SIGNALS, method="PATCH", json={"allOrNone": True, "records": records})
+    records = [
+        signal("existing", Urgency__c="high"),
+        signal("new"),
+        signal("bad", Motion__c="nope"),
+    ]
+    results = sf_client.restful(
+        UPSERT_SIGNALS, method="PATCH", json={"allOrNone": True, "records": records}
+    )
     rolled_back = {
         "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
         "message": "Record rolled back because not all records were valid and the request was "
@@ -541,7 +580,13 @@ def test_collection_create_and_update(salesforce_emulator, sf_client):
     assert created[0]["success"] is True
     assert created[1] == {
         "success": False,
-        "errors": [{"statusCode": "INVALID_TYPE", "message": "Must send a concrete entity type.", "fields": []}],
+        "errors": [
+            {
+                "statusCode": "INVALID_TYPE",
+                "message": "Must send a concrete entity type.",
+                "fields": [],
+            }
+        ],
     }
     updated = sf_client.restful(
         "composite/sobjects",

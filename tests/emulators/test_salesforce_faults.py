@@ -79,7 +79,10 @@ def test_single_record_row_lock_is_a_400_and_writes_nothing(salesforce_emulator,
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf_client.Expansion_Signal__c.upsert("Signal_Id__c/s1", {})
     assert caught.value.content == [
-        {"message": "unable to obtain exclusive access to this record", "errorCode": "UNABLE_TO_LOCK_ROW"}
+        {
+            "message": "unable to obtain exclusive access to this record",
+            "errorCode": "UNABLE_TO_LOCK_ROW",
+        }
     ]
     assert salesforce_emulator.records(SIGNAL) == []
     assert sf_client.Expansion_Signal__c.upsert("Signal_Id__c/s1", {}) == 201
@@ -113,7 +116,9 @@ def test_per_record_fault_is_not_consumed_by_other_endpoints(salesforce_emulator
 def test_row_lock_with_all_or_none_rolls_back_the_rest(salesforce_emulator, sf_client):
     salesforce_emulator.inject(faults.record_lock([0]))
     result = sf_client.restful(
-        UPSERT_SIGNALS, method="PATCH", json={"allOrNone": True, "records": [signal("a"), signal("b")]}
+        UPSERT_SIGNALS,
+        method="PATCH",
+        json={"allOrNone": True, "records": [signal("a"), signal("b")]},
     )
     assert [r["errors"][0]["statusCode"] for r in result] == [
         "UNABLE_TO_LOCK_ROW",
@@ -163,7 +168,9 @@ def test_dropped_connection(salesforce_emulator, sf_client, commit):
 
 
 def test_faults_match_by_method_path_and_body(salesforce_emulator, sf_client):
-    salesforce_emulator.inject(faults.unavailable(), method="PATCH", path=r"/sobjects/Account/", times=5)
+    salesforce_emulator.inject(
+        faults.unavailable(), method="PATCH", path=r"/sobjects/Account/", times=5
+    )
     salesforce_emulator.inject(faults.unknown_error(), body_contains='"poison"')
     account = sf_client.Account.create({"Name": "fine"})["id"]
     with pytest.raises(SalesforceGeneralError):
@@ -179,9 +186,13 @@ def test_faults_match_by_method_path_and_body(salesforce_emulator, sf_client):
 def test_control_endpoint_queues_faults(salesforce_emulator, sf_client):
     control = clients.salesforce_session(salesforce_emulator.ca_path)
     endpoint = f"{salesforce_emulator.instance_url}/__emulator/faults"
-    queued = control.post(endpoint, json={"kind": "html_error", "status": 502, "times": 2, "path": "query"})
+    queued = control.post(
+        endpoint, json={"kind": "html_error", "status": 502, "times": 2, "path": "query"}
+    )
     assert queued.status_code == 201
-    control.post(endpoint, json={"kind": "record_lock", "indexes": [0], "match_kind": "composite.upsert"})
+    control.post(
+        endpoint, json={"kind": "record_lock", "indexes": [0], "match_kind": "composite.upsert"}
+    )
     assert len(control.get(endpoint).json()) == 2
     for _ in range(2):
         with pytest.raises(SalesforceGeneralError) as caught:
@@ -227,11 +238,17 @@ def test_ten_thousand_upserts_in_collections_are_fast(salesforce_emulator, sf_cl
     started = time.perf_counter()
     for batch in range(50):
         records = [
-            {**signal(f"s{batch * 200 + i}"), "Motion__c": "seat", "Urgency__c": "high",
-             "Evidence__c": "46 of 50 seats assigned (92%) for 14 days"}
+            {
+                **signal(f"s{batch * 200 + i}"),
+                "Motion__c": "seat",
+                "Urgency__c": "high",
+                "Evidence__c": "46 of 50 seats assigned (92%) for 14 days",
+            }
             for i in range(200)
         ]
-        results = sf_client.restful(UPSERT_SIGNALS, method="PATCH", json={"allOrNone": False, "records": records})
+        results = sf_client.restful(
+            UPSERT_SIGNALS, method="PATCH", json={"allOrNone": False, "records": records}
+        )
         assert all(r["success"] for r in results)
     elapsed = time.perf_counter() - started
     assert len(salesforce_emulator.records(SIGNAL)) == 10_000
