@@ -1,8 +1,8 @@
 {#- Division that returns null instead of failing on a zero denominator; both
     sides cast to float first, because 7/2 is 3 on some adapters. -#}
 {% macro safe_divide(numerator, denominator) -%}
-    (cast({{ numerator }} as {{ dbt.type_float() }})
-     / nullif(cast({{ denominator }} as {{ dbt.type_float() }}), 0))
+    (cast({{ numerator }} as {{ type_double() }})
+     / nullif(cast({{ denominator }} as {{ type_double() }}), 0))
 {%- endmacro %}
 
 {#- Clamp an expression into [low, high]. -#}
@@ -20,5 +20,5 @@
 {#- Round to a number of decimals on every adapter (Postgres rounds only
     numerics), returned as a float. -#}
 {% macro round_to(expression, digits) -%}
-    cast(round(cast({{ expression }} as {{ dbt.type_numeric() }}), {{ digits }}) as {{ dbt.type_float() }})
+    cast(round(cast({{ expression }} as {{ dbt.type_numeric() }}), {{ digits }}) as {{ type_double() }})
 {%- endmacro %}

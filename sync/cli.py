@@ -146,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except DbtFailed as error:
         print(f"error: {error}", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
         return EXIT_FAILED
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -8,10 +8,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from sync.project import PROJECT_ROOT, duckdb_path
+from sync.test_failures import explain
 
 
 class DbtFailed(RuntimeError):
-    """dbt reported a failing model or test; its own log says which."""
+    """dbt reported a failing model or test; `problems` says which, one line each."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
 
 
 @dataclass(frozen=True)
@@ -51,4 +56,27 @@ def run_dbt(command: str, options: BuildOptions) -> None:
     result = dbtRunner().invoke(dbt_args(command, options))
     if not result.success:
         detail = f": {result.exception}" if result.exception else ""
-        raise DbtFailed(f"dbt {command} failed{detail} (see the log above)")
+        problems = explain(PROJECT_ROOT / "target", _first_row_reader(options.target))
+        raise DbtFailed(f"dbt {command} failed{detail}", problems)
+
+
+def _first_row_reader(target: str | None):
+    """Reads the first failing row of a test from the warehouse, after dbt has let go of it."""
+    if (target or os.environ.get("EXPANSION_TARGET", "duckdb")) != "duckdb":
+        return lambda sql: None
+
+    def first_row(sql: str) -> dict[str, object] | None:
+        import duckdb
+
+        # dbt-duckdb may still hold the file in this process: share its mode
+        con = duckdb.connect(str(duckdb_path()))
+        try:
+            cursor = con.execute(f"select * from ({sql}) as failing_rows limit 1")
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            return dict(zip([c[0] for c in cursor.description], row, strict=True))
+        finally:
+            con.close()
+
+    return first_row

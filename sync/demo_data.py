@@ -449,6 +449,9 @@ class _Builder:
         from timed
         where customer_since + created_offset <= {self.as_of}
         """)
+        # nobody leaves before arriving: a login created after its account
+        # churned, or deactivated before its creation, never existed
+        self.sql("delete from g_users where deactivated_on <= created_on")
         self.sql(f"""
         insert into raw.users
         select user_id, account_id, 'user' || cast(j as varchar) || '@' || domain,

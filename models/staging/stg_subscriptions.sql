@@ -13,8 +13,8 @@ renamed as (
         cast(plan_tier as {{ dbt.type_string() }}) as plan_tier,
         lower(cast(billing_model as {{ dbt.type_string() }})) as billing_model,
         cast(seats_purchased as {{ dbt.type_int() }}) as seats_purchased,
-        cast(committed_units_per_month as {{ dbt.type_float() }}) as committed_units_per_month,
-        cast(arr as {{ dbt.type_float() }}) as arr,
+        cast(committed_units_per_month as {{ type_double() }}) as committed_units_per_month,
+        cast(arr as {{ type_double() }}) as arr,
         cast(start_date as date) as start_date,
         cast(end_date as date) as end_date,
         cast(cancelled_on as date) as cancelled_on

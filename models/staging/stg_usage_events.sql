@@ -16,7 +16,7 @@ renamed as (
         cast(feature as {{ dbt.type_string() }}) as feature,
         cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
         {{ to_day('occurred_at') }} as occurred_on,
-        cast(quantity as {{ dbt.type_float() }}) as quantity
+        cast(quantity as {{ type_double() }}) as quantity
     from source
 
 ),

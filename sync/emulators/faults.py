@@ -297,7 +297,7 @@ PRESETS: dict[str, Callable[..., Effect]] = {
     "slack_error": slack_error,
 }
 
-MATCH_KEYS = ("times", "kind", "method", "path", "body_contains")
+MATCH_KEYS = ("times", "method", "path", "body_contains")
 
 
 def fault_from_json(data: dict[str, Any]) -> tuple[Effect, dict[str, Any]]:
@@ -310,9 +310,7 @@ def fault_from_json(data: dict[str, Any]) -> tuple[Effect, dict[str, Any]]:
     preset = args.pop("kind", None)
     if preset not in PRESETS:
         raise ValueError(f"unknown fault kind {preset!r}; one of {sorted(PRESETS)}")
-    match = {
-        key: args.pop(key) for key in ("times", "method", "path", "body_contains") if key in args
-    }
+    match = {key: args.pop(key) for key in MATCH_KEYS if key in args}
     if "match_kind" in args:
         match["kind"] = args.pop("match_kind")
     return PRESETS[preset](**args), match

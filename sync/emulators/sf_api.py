@@ -7,12 +7,11 @@ codes and bodies follow ../shared/reference/salesforce_slack_api.md §1-2.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -80,7 +79,6 @@ class SalesforceSettings:
     bulk_polls_in_progress: int = 0  # polls answered InProgress before a job completes
     client_id: str = "emulator-client-id"
     client_secret: str = "emulator-client-secret"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class SalesforceApp(EmulatorApp):
@@ -567,7 +565,14 @@ class SalesforceApp(EmulatorApp):
             raise DmlError("INVALID_TYPE", f"Record type mismatch: expected {expected.name}", [])
         return spec
 
+    @staticmethod
+    def _require_version(version: str, minimum: float) -> None:
+        # sObject Collections exist from v42.0, their upsert from v46.0.
+        if float(version) < minimum:
+            raise not_found()
+
     def collection_create(self, req: Request, version: str) -> Response:
+        self._require_version(version, 42.0)
         records, all_or_none = self._collection_body(req)
         items = []
         for record in records:
@@ -581,6 +586,7 @@ class SalesforceApp(EmulatorApp):
         return self._run_collection(req, items, all_or_none, with_created=False)
 
     def collection_update(self, req: Request, version: str) -> Response:
+        self._require_version(version, 42.0)
         records, all_or_none = self._collection_body(req)
         items = []
         for record in records:
@@ -608,8 +614,7 @@ class SalesforceApp(EmulatorApp):
     def collection_upsert(
         self, req: Request, version: str, object_name: str, field_name: str
     ) -> Response:
-        if float(version) < 46.0:
-            raise not_found()
+        self._require_version(version, 46.0)
         spec = lookup_object(object_name)
         if spec is None:
             raise not_found()
@@ -876,6 +881,3 @@ class SalesforceApp(EmulatorApp):
 
     def jobs(self) -> list[BulkJob]:
         return list(self._jobs.values())
-
-    def dump(self) -> str:
-        return json.dumps(self.org.snapshot(), indent=2, sort_keys=True)

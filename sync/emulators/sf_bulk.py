@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from sync.emulators import sf_ids
 from sync.emulators.schema import ObjectSpec
 from sync.emulators.sf_errors import DmlError
 from sync.emulators.sf_store import MultipleMatches, Org, coerce_csv_value, timestamp
@@ -243,8 +244,6 @@ def _duplicate_keys(rows: list[list[str]], position: int, operation: str) -> set
 
 
 def _existing_id(org: Org, spec: ObjectSpec, value: str) -> str:
-    from sync.emulators import sf_ids
-
     record_id = sf_ids.normalize(value)
     if record_id is None:
         raise DmlError("MALFORMED_ID", f"Id: id value of incorrect type: {value}", ["Id"])

@@ -421,7 +421,10 @@ def parse_params(req: Request) -> dict[str, Any]:
     if not req.body:
         return params
     if "json" in ctype:
-        data = req.json()
+        try:
+            data = req.json()
+        except (ValueError, UnicodeDecodeError):
+            raise SlackError("invalid_json") from None
         if not isinstance(data, dict):
             raise SlackError("invalid_json")
         params.update(data)

@@ -1,0 +1,31 @@
+# The two commands of the quick start: `make demo` and `make test`.
+# Each creates (or reuses) the virtual environment in .venv and installs the
+# project into it first.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: demo test lint bench-models bench-sync emulators clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(INSTALLED)
+
+demo: $(INSTALLED)
+	$(BIN)/expansion demo
+
+test: $(INSTALLED)
+	$(BIN)/ruff check sync tests bench
+	$(BIN)/pytest
+
+bench-models: $(INSTALLED)
+	$(BIN)/python bench/bench_models.py
+
+emulators: $(INSTALLED)
+	$(BIN)/expansion emulators
+
+clean:
+	rm -rf target logs warehouse.duckdb warehouse.duckdb.wal
