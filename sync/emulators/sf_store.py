@@ -293,10 +293,6 @@ class Org:
             self.ids.reset()
             self.current_user_id = None
 
-    def snapshot(self) -> dict[str, list[dict[str, Any]]]:
-        with self.lock:
-            return {name: [dict(r) for r in recs.values()] for name, recs in self._records.items()}
-
     def iter_records(self, spec: ObjectSpec) -> Iterator[dict[str, Any]]:
         with self.lock:
             yield from list(self._records.get(spec.name, {}).values())

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from sync.emulators.faults import Effect, FaultRule
-from sync.emulators.httpbase import Request, Response, RunningServer, start_server
+from sync.emulators.httpbase import Call, Request, Response, RunningServer, start_server
 from sync.emulators.slack_api import DEFAULT_SCOPES, SlackApp, TokenState
 
 
@@ -99,15 +99,28 @@ class SlackEmulator(SlackApp):
     def set_scopes(self, scopes: set[str] | frozenset[str], token: str | None = None) -> None:
         self.tokens[token or self.bot_token].scopes = frozenset(scopes)
 
-    def enable_rate_limit(self, per_second: float = 1.0, burst: int = 1) -> None:
-        """Slack's ~1 message per second per channel for chat.postMessage."""
-        self.channel_rate = (per_second, float(burst))
+    def enable_rate_limit(
+        self, per_second: float = 1.0, burst: int = 1, *, api_method: str | None = None
+    ) -> None:
+        """Answer 429 + Retry-After beyond `per_second` (after a burst).
+
+        Without `api_method`: chat.postMessage per channel (Slack's ~1 message per
+        second per channel). With it: that method across the workspace, like a tier.
+        """
+        if api_method is None:
+            self.channel_rate = (per_second, float(burst))
+        else:
+            self.method_rates[api_method] = (per_second, float(burst))
 
     def disable_rate_limit(self) -> None:
         self.channel_rate = None
         self.method_rates.clear()
 
     # --- inspection ----------------------------------------------------------------------
+
+    def calls(self, method: str | None = None, *, http_method: str | None = None) -> list[Call]:
+        """Recorded calls, optionally of one Web API method ("chat.postMessage")."""
+        return super().calls(method, method=http_method)
 
     def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Posted messages, oldest first, each with its `channel` id (replies included)."""
@@ -170,7 +183,9 @@ class SlackEmulator(SlackApp):
             body = req.json() or {}
             if body.get("enabled", True):
                 self.enable_rate_limit(
-                    float(body.get("per_second", 1.0)), int(body.get("burst", 1))
+                    float(body.get("per_second", 1.0)),
+                    int(body.get("burst", 1)),
+                    api_method=body.get("api_method"),
                 )
             else:
                 self.disable_rate_limit()

@@ -126,6 +126,8 @@ class SlackApp(EmulatorApp):
         method = self._methods.get(kind)
         if method is None:
             return self.reply(404, {"ok": False, "error": "unknown_method", "req_method": kind})
+        token: str = ""
+        state: TokenState | None = None
         try:
             params = parse_params(req)
             token = self._token(req, params)

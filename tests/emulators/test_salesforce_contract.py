@@ -691,3 +691,40 @@ def test_describe_lists_the_schema(sf_client):
     assert described["keyPrefix"] == "a0B"
     assert fields["Signal_Id__c"]["externalId"] is True and fields["Signal_Id__c"]["unique"] is True
     assert [v["value"] for v in fields["Urgency__c"]["picklistValues"]] == ["high", "medium", "low"]
+
+
+def test_collections_need_api_42(salesforce_emulator, raw):
+    response = raw.post(
+        url(salesforce_emulator, "composite/sobjects", "41.0"), json={"records": []}
+    )
+    assert response.status_code == 404
+    assert response.json()[0]["errorCode"] == "NOT_FOUND"
+
+
+def test_a_non_id_segment_reads_as_an_external_id_field(salesforce_emulator, raw):
+    response = raw.get(url(salesforce_emulator, "sobjects/Account/not-an-id"))
+    assert response.status_code == 404
+    assert response.json() == [
+        {
+            "message": "Provided external ID field does not exist or is not accessible: not-an-id",
+            "errorCode": "NOT_FOUND",
+        }
+    ]
+
+
+def test_control_endpoints_seed_users_accounts_and_sessions(salesforce_emulator, sf_client):
+    control = clients.salesforce_session(salesforce_emulator.ca_path)
+    base = f"{salesforce_emulator.instance_url}/__emulator"
+    user = control.post(f"{base}/users", json={"email": "ana@example.com"}).json()["id"]
+    account = control.post(f"{base}/accounts", json={"name": "Acme"}).json()["id"]
+    assert salesforce_emulator.record("User", user)["Email"] == "ana@example.com"
+    assert salesforce_emulator.record("Account", account)["Name"] == "Acme"
+    token = control.post(f"{base}/sessions").json()["session_id"]
+    control.post(f"{base}/sessions/expire", json={"token": token})
+    with pytest.raises(SalesforceExpiredSession):
+        clients.salesforce_client(salesforce_emulator, session_id=token).limits()
+    usage = control.post(f"{base}/usage", json={"api_used": 99_999}).json()
+    assert usage["api_used"] == 99_999
+    sf_client.limits()
+    with pytest.raises(SalesforceRefusedRequest):
+        sf_client.limits()

@@ -468,3 +468,31 @@ def test_latency(slack_emulator, slack_client):
     started = time.perf_counter()
     slack_client.auth_test()
     assert time.perf_counter() - started >= 0.05
+
+
+def test_calls_filter_by_web_api_method(slack_emulator, slack_client, channel):
+    slack_client.auth_test()
+    slack_client.chat_postMessage(channel=channel, text="x")
+    assert [c.kind for c in slack_emulator.calls(method="chat.postMessage")] == ["chat.postMessage"]
+    assert len(slack_emulator.calls(http_method="POST")) == 2
+
+
+def test_method_rate_limit_like_a_tier(slack_emulator, slack_client):
+    slack_emulator.seed_user("ana@example.com")
+    slack_emulator.enable_rate_limit(per_second=0.5, burst=2, api_method="users.lookupByEmail")
+    for _ in range(2):
+        slack_client.users_lookupByEmail(email="ana@example.com")
+    error = slack_error(lambda: slack_client.users_lookupByEmail(email="ana@example.com"))
+    assert error.response.status_code == 429 and error.response.headers["Retry-After"] == "2"
+
+
+def test_invalid_json_body(slack_emulator):
+    response = requests.post(
+        slack_emulator.base_url + "chat.postMessage",
+        data=b"{nope",
+        headers={
+            "Authorization": f"Bearer {slack_emulator.bot_token}",
+            "Content-Type": "application/json; charset=utf-8",
+        },
+    )
+    assert response.json() == {"ok": False, "error": "invalid_json"}
