@@ -16,27 +16,27 @@ health as (
 final as (
 
     select
-        signals.account_id,
+        cast(signals.account_id as {{ dbt.type_string() }}) as account_id,
         {{ as_of_date() }} as as_of,
-        health.health_score,
-        health.usage_intensity_score,
-        health.breadth_score,
-        health.sentiment_score,
-        signals.usage_approaching_limits,
-        signals.usage_adoption_velocity,
-        signals.usage_power_users,
-        signals.usage_multi_department,
-        signals.outcome_achieved,
-        signals.outcome_feature_gap,
-        signals.outcome_healthy,
-        signals.org_budget_cycle,
-        signals.org_new_department,
-        signals.org_exec_engagement_rising,
-        signals.buying_pricing_interest,
-        signals.buying_feature_inquiry,
-        signals.buying_expansion_content,
-        signals.buying_new_stakeholders,
-        signals.signal_count
+        cast(health.health_score as {{ type_double() }}) as health_score,
+        cast(health.usage_intensity_score as {{ type_double() }}) as usage_intensity_score,
+        cast(health.breadth_score as {{ type_double() }}) as breadth_score,
+        cast(health.sentiment_score as {{ type_double() }}) as sentiment_score,
+        cast(signals.usage_approaching_limits as {{ dbt.type_boolean() }}) as usage_approaching_limits,
+        cast(signals.usage_adoption_velocity as {{ dbt.type_boolean() }}) as usage_adoption_velocity,
+        cast(signals.usage_power_users as {{ dbt.type_boolean() }}) as usage_power_users,
+        cast(signals.usage_multi_department as {{ dbt.type_boolean() }}) as usage_multi_department,
+        cast(signals.outcome_achieved as {{ dbt.type_boolean() }}) as outcome_achieved,
+        cast(signals.outcome_feature_gap as {{ dbt.type_boolean() }}) as outcome_feature_gap,
+        cast(signals.outcome_healthy as {{ dbt.type_boolean() }}) as outcome_healthy,
+        cast(signals.org_budget_cycle as {{ dbt.type_boolean() }}) as org_budget_cycle,
+        cast(signals.org_new_department as {{ dbt.type_boolean() }}) as org_new_department,
+        cast(signals.org_exec_engagement_rising as {{ dbt.type_boolean() }}) as org_exec_engagement_rising,
+        cast(signals.buying_pricing_interest as {{ dbt.type_boolean() }}) as buying_pricing_interest,
+        cast(signals.buying_feature_inquiry as {{ dbt.type_boolean() }}) as buying_feature_inquiry,
+        cast(signals.buying_expansion_content as {{ dbt.type_boolean() }}) as buying_expansion_content,
+        cast(signals.buying_new_stakeholders as {{ dbt.type_boolean() }}) as buying_new_stakeholders,
+        cast(signals.signal_count as {{ dbt.type_int() }}) as signal_count
     from signals
     inner join health
         on health.account_id = signals.account_id

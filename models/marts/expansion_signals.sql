@@ -154,29 +154,29 @@ resolved_owners as (
 final as (
 
     select
-        with_urgency.signal_id,
-        with_urgency.account_id,
-        accounts.crm_account_id,
-        accounts.account_name,
-        with_urgency.play_id,
-        with_urgency.motion,
-        with_urgency.product,
-        with_urgency.episode_start,
+        cast(with_urgency.signal_id as {{ dbt.type_string() }}) as signal_id,
+        cast(with_urgency.account_id as {{ dbt.type_string() }}) as account_id,
+        cast(accounts.crm_account_id as {{ dbt.type_string() }}) as crm_account_id,
+        cast(accounts.account_name as {{ dbt.type_string() }}) as account_name,
+        cast(with_urgency.play_id as {{ dbt.type_string() }}) as play_id,
+        cast(with_urgency.motion as {{ dbt.type_string() }}) as motion,
+        cast(with_urgency.product as {{ dbt.type_string() }}) as product,
+        cast(with_urgency.episode_start as date) as episode_start,
         {{ d }} as as_of,
-        with_urgency.urgency,
-        case
+        cast(with_urgency.urgency as {{ dbt.type_string() }}) as urgency,
+        cast(case
             when with_urgency.days_to_renewal <= {{ var('expansion_renewal_bundle_days') }}
                 or with_urgency.urgency = 'low'
                 then 'renewal_bundle'
             else 'mid_cycle'
-        end as close_path,
-        resolved_owners.owner_role,
-        resolved_owners.owner_email,
+        end as {{ dbt.type_string() }}) as close_path,
+        cast(resolved_owners.owner_role as {{ dbt.type_string() }}) as owner_role,
+        cast(resolved_owners.owner_email as {{ dbt.type_string() }}) as owner_email,
         {{ add_days('with_urgency.sla_days', 'with_urgency.episode_start') }} as sla_due_on,
-        with_urgency.signal_count,
-        with_urgency.compound,
-        with_urgency.days_to_renewal,
-        evidence.evidence
+        cast(with_urgency.signal_count as {{ dbt.type_int() }}) as signal_count,
+        cast(with_urgency.compound as {{ dbt.type_boolean() }}) as compound,
+        cast(with_urgency.days_to_renewal as {{ dbt.type_int() }}) as days_to_renewal,
+        cast(evidence.evidence as {{ dbt.type_string() }}) as evidence
     from with_urgency
     inner join accounts
         on accounts.account_id = with_urgency.account_id

@@ -90,7 +90,8 @@ class SalesforceEmulator(SalesforceApp):
         spec = lookup_object(sobject)
         if spec is None:
             raise KeyError(sobject)
-        values = {spec.field(k).name if spec.field(k) else k: v for k, v in fields.items()}  # type: ignore[union-attr]
+        # Canonical field names; an unknown name is kept so an unvalidated seed can use it.
+        values = {getattr(spec.field(k), "name", k): v for k, v in fields.items()}
         with self.org.lock:
             return self.org.create(spec, values, validate=validate)
 

@@ -151,7 +151,7 @@ class BulkJob:
 
     def _key_field(self) -> str | None:
         if self.operation == "upsert":
-            return self.sobject.field(self.external_id_field or "").name  # type: ignore[union-attr]
+            return self.external_id_field  # already checked and canonical (bulk_create)
         if self.operation in ("update", "delete", "hardDelete"):
             return "Id"
         return None
@@ -180,14 +180,14 @@ class BulkJob:
             )
         if self.operation == "insert":
             return org.create(self.sobject, values), True
-        if self.operation == "upsert":
+        if self.operation == "upsert" and key:
             try:
-                return org.upsert(self.sobject, key, key_value, values)  # type: ignore[arg-type]
+                return org.upsert(self.sobject, key, key_value, values)
             except MultipleMatches:
                 raise DmlError(
                     "DUPLICATE_EXTERNAL_ID",
                     f"{key}: more than one record found for external id field: {key_value}",
-                    [key],  # type: ignore[list-item]
+                    [key],
                 ) from None
         if self.operation == "update":
             org.update(self.sobject, _existing_id(org, self.sobject, key_value), values)

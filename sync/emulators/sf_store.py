@@ -329,7 +329,7 @@ class Org:
 
     @staticmethod
     def _check_writable(spec: ObjectSpec, values: dict[str, Any]) -> None:
-        locked = [name for name in values if not spec.field(name).writable]  # type: ignore[union-attr]
+        locked = [name for name in values if not spec.by_lower[name.lower()].writable]
         if locked:
             raise DmlError(
                 "INVALID_FIELD_FOR_INSERT_UPDATE",

@@ -203,8 +203,9 @@ class _Parser:
             order_by = (fspec, descending)
         limit = self.integer_clause("limit")
         offset = self.integer_clause("offset") or 0
-        if self.peek() is not None:
-            raise malformed(f"unexpected token: '{self.peek()[1]}'")  # type: ignore[index]
+        leftover = self.peek()
+        if leftover is not None:
+            raise malformed(f"unexpected token: '{leftover[1]}'")
         return Query(self.spec, fields, count_only, where, order_by, limit, offset)
 
     def integer_clause(self, word: str) -> int | None:
