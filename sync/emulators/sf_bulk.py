@@ -189,11 +189,12 @@ class BulkJob:
                     f"{key}: more than one record found for external id field: {key_value}",
                     [key],
                 ) from None
+        record_id = _existing_id(org, self.sobject, key_value)
         if self.operation == "update":
-            org.update(self.sobject, _existing_id(org, self.sobject, key_value), values)
-            return key_value, False
-        org.delete(self.sobject, _existing_id(org, self.sobject, key_value))
-        return key_value, False
+            org.update(self.sobject, record_id, values)
+        else:
+            org.delete(self.sobject, record_id)
+        return record_id, False
 
     def _fail(self, message: str) -> None:
         self.state = "Failed"
