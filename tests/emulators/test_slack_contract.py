@@ -358,9 +358,8 @@ def test_history_of_an_im_needs_im_history(slack_emulator, slack_client):
         slack_error(lambda: slack_client.conversations_history(channel=dm)).response["needed"]
         == "im:history"
     )
-    assert slack_error(lambda: slack_client.conversations_history(channel="C404")).response[
-        "error"
-    ] in ("channel_not_found")
+    missing = slack_error(lambda: slack_client.conversations_history(channel="C404"))
+    assert missing.response["error"] == "channel_not_found"
 
 
 # --- checklist 7, §3.6: rate limits --------------------------------------------------------------
