@@ -22,3 +22,15 @@
 {% macro round_to(expression, digits) -%}
     cast(round(cast({{ expression }} as {{ dbt.type_numeric() }}), {{ digits }}) as {{ type_double() }})
 {%- endmacro %}
+
+{#- The exact type measures are summed in: a double's sum depends on the
+    order rows arrive in, so an incremental run and a full build could
+    disagree in the last bit, and a ratio land on the wrong side of 0.70. -#}
+{% macro type_exact() -%}
+    numeric(38, 9)
+{%- endmacro %}
+
+{#- sum() of a measure, exact whatever the row order, returned as a double. -#}
+{% macro exact_sum(expression) -%}
+    cast(sum(cast({{ expression }} as {{ type_exact() }})) as {{ type_double() }})
+{%- endmacro %}

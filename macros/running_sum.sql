@@ -4,6 +4,8 @@
 
     intervals:  a relation or CTE name with group columns, a start day, an end
                 day (inclusive; null means open-ended) and the measure columns.
+    first_day:  the first day to emit (default: the spine's first day); an
+                incremental run passes the first day it computes.
     Returns a select of group columns, date_day and one column per measure.
 
     Counting "distinct keys seen in the N days ending d", "open tickets on d"
@@ -11,24 +13,28 @@
     +measure on the start day, -measure the day after the end, a running total.
     It scales with the number of intervals, not intervals x days.
 -#}
-{% macro running_sum(intervals, group_columns, start_column, end_column, measures, spine='int_day_spine') -%}
+{% macro running_sum(intervals, group_columns, start_column, end_column, measures, first_day=none, spine='int_day_spine') -%}
     {%- set groups = group_columns | join(', ') -%}
     {%- set spine_relation = ref(spine) -%}
     with
     running_sum__deltas as (
         select {{ groups }}, {{ start_column }} as change_day
-            {%- for m in measures %}, {{ m }} as {{ m }}{% endfor %}
+            {%- for m in measures %}, cast({{ m }} as {{ type_exact() }}) as {{ m }}{% endfor %}
         from {{ intervals }}
         union all
         select {{ groups }}, {{ add_days(1, end_column) }} as change_day
-            {%- for m in measures %}, -{{ m }} as {{ m }}{% endfor %}
+            {%- for m in measures %}, -cast({{ m }} as {{ type_exact() }}) as {{ m }}{% endfor %}
         from {{ intervals }}
         where {{ end_column }} is not null
     ),
-    running_sum__bounds as (
-        select min(date_day) as first_day from {{ spine_relation }}
+    running_sum__days as (
+        select date_day from {{ spine_relation }}
+        {%- if first_day is not none %} where date_day >= {{ first_day }}{% endif %}
     ),
-    -- every change before the spine starts is carried into its first day
+    running_sum__bounds as (
+        select min(date_day) as first_day from running_sum__days
+    ),
+    -- every change before the first day computed is carried into it
     running_sum__daily as (
         select
             {{ groups }},
@@ -47,19 +53,30 @@
             s.date_day
             {%- for m in measures %}, coalesce(d.{{ m }}, 0) as {{ m }}{% endfor %}
         from running_sum__groups as g
-        cross join {{ spine_relation }} as s
+        cross join running_sum__days as s
         left join running_sum__daily as d
             on {% for g in group_columns %}d.{{ g }} = g.{{ g }} and {% endfor %}d.date_day = s.date_day
+    ),
+    running_sum__totals as (
+        select
+            {{ groups }},
+            date_day
+            {%- for m in measures %},
+            sum({{ m }}) over (
+                partition by {{ groups }} order by date_day rows between unbounded preceding and current row
+            ) as {{ m }}
+            {%- endfor %}
+        from running_sum__grid
     )
+    -- a day where every measure is 0 carries no information: consumers coalesce
     select
         {{ groups }},
         date_day
         {%- for m in measures %},
-        sum({{ m }}) over (
-            partition by {{ groups }} order by date_day rows between unbounded preceding and current row
-        ) as {{ m }}
+        cast({{ m }} as {{ type_double() }}) as {{ m }}
         {%- endfor %}
-    from running_sum__grid
+    from running_sum__totals
+    where {% for m in measures %}{{ m }} <> 0{% if not loop.last %} or {% endif %}{% endfor %}
 {%- endmacro %}
 
 

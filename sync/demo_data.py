@@ -525,8 +525,8 @@ class _Builder:
         account_day_rows = self.con.execute("select count(*) from g_account_days").fetchone()[0]
         gated_estimate = account_day_rows * 0.05
         usage_estimate = self.con.execute(
-            f"select count(*) * 3 from g_account_days where has_usage_product "
-            f"and day >= customer_since + 90"
+            "select count(*) * 3 from g_account_days where has_usage_product "
+            "and day >= customer_since + 90"
         ).fetchone()[0]
         per_active_day = max(
             0.05, (o.target_events - usage_estimate - gated_estimate) / expected_user_days

@@ -31,7 +31,7 @@ def signal_summary(db_path: Path) -> list[tuple]:
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         return con.execute(
-            f"""
+            """
             select play_id, count(*) as signals,
                    sum(case when urgency = 'high' then 1 else 0 end) as high,
                    count(distinct account_id) as accounts

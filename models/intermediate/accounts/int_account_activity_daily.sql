@@ -1,3 +1,6 @@
+{{ daily_panel_config() }}
+{%- set first_day = incremental_first_day() %}
+
 {#- Per account and day, the rolling counts of the low-volume sources that
     triggers and the health score read: outcomes, executive meetings,
     feature inquiries, NPS responses and open urgent tickets. -#}
@@ -89,7 +92,7 @@ intervals as (
 
 daily as (
 
-    {{ running_sum('intervals', ['account_id'], 'counts_from', 'counts_to', measures) }}
+    {{ running_sum('intervals', ['account_id'], 'counts_from', 'counts_to', measures, first_day) }}
 
 ),
 

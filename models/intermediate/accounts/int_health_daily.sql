@@ -1,3 +1,6 @@
+{{ daily_panel_config() }}
+{%- set first_day = incremental_first_day() %}
+
 {#- The health score per account and day with an active line, and its three
     components, each 0-100 (see DECISIONLOG.md for the formula):
 
@@ -13,12 +16,14 @@
 with account_days as (
 
     select * from {{ ref('int_account_days') }}
+    where date_day >= {{ first_day }}
 
 ),
 
 owned as (
 
     select * from {{ ref('int_account_product_days') }}
+    where date_day >= {{ first_day }}
 
 ),
 

@@ -1,3 +1,6 @@
+{{ daily_panel_config() }}
+{%- set first_day = incremental_first_day() %}
+
 {#- For the prerequisite products of attach_rules, per account and day:
     distinct features of each tier used in the 30 days ending that day
     (the consumer picks the tier current that day), and the events on each
@@ -6,7 +9,7 @@
 with usage_daily as (
 
     select * from {{ ref('int_usage_daily') }}
-    where usage_date >= {{ add_days(-30, panel_start()) }}
+    where usage_date >= {{ add_days(-30, first_day) }}
 
 ),
 
@@ -97,7 +100,7 @@ intervals as (
 daily as (
 
     {{ running_sum('intervals', ['account_id', 'product', 'tier_rank', 'problem_feature'],
-                   'counts_from', 'counts_to', measures) }}
+                   'counts_from', 'counts_to', measures, first_day) }}
 
 )
 

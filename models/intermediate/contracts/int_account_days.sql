@@ -1,3 +1,6 @@
+{{ daily_panel_config() }}
+{%- set first_day = incremental_first_day() %}
+
 {#- One row per account and day on which it has any active line: its ARR,
     tenure and renewal distance that day. -#}
 with lines as (
@@ -9,6 +12,7 @@ with lines as (
 days as (
 
     select date_day from {{ ref('int_day_spine') }}
+    where date_day >= {{ first_day }}
 
 ),
 

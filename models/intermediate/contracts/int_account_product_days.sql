@@ -1,3 +1,6 @@
+{{ daily_panel_config() }}
+{%- set first_day = incremental_first_day() %}
+
 {#- One row per account, product and day on which the account has an active
     line of the product: what it owns that day. -#}
 with lines as (
@@ -9,6 +12,7 @@ with lines as (
 days as (
 
     select date_day from {{ ref('int_day_spine') }}
+    where date_day >= {{ first_day }}
 
 ),
 

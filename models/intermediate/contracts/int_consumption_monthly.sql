@@ -1,7 +1,19 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='month_start',
+        on_schema_change='fail'
+    )
+}}
 {#- Per account, usage product and calendar month: units used against units
     committed by the usage lines active on the month's last day. Only
     complete months (last day <= as_of) are kept: a month in progress says
-    nothing yet. -#}
+    nothing yet. A scheduled run recomputes only the months that completed
+    since the last one. -#}
+{%- set first_day = incremental_first_day(date_column='month_end') -%}
+{%- set earliest_month = 'cast(' ~ dbt.date_trunc('month', add_days(-100, panel_start())) ~ ' as date)' -%}
+
 with lines as (
 
     select * from {{ ref('int_subscription_lines') }}
@@ -9,29 +21,33 @@ with lines as (
 
 ),
 
-usage_daily as (
-
-    select * from {{ ref('int_usage_daily') }}
-    where usage_date >= cast({{ dbt.date_trunc('month', add_days(-100, panel_start())) }} as date)
-
-),
-
 months as (
 
-    {{ dbt.date_spine(
-        'month',
-        'cast(' ~ dbt.date_trunc('month', add_days(-100, panel_start())) ~ ' as date)',
-        'cast(' ~ dbt.date_trunc('month', as_of_date()) ~ ' as date)'
-    ) }}
+    {{ dbt.date_spine('month', earliest_month, 'cast(' ~ dbt.date_trunc('month', add_days(1, as_of_date())) ~ ' as date)') }}
 
 ),
 
 complete_months as (
 
-    select
-        cast(date_month as date) as month_start,
-        {{ add_days(-1, 'cast(' ~ dbt.dateadd('month', 1, 'date_month') ~ ' as date)') }} as month_end
-    from months
+    select month_start, month_end
+    from (
+        select
+            cast(date_month as date) as month_start,
+            {{ add_days(-1, 'cast(' ~ dbt.dateadd('month', 1, 'date_month') ~ ' as date)') }} as month_end
+        from months
+    ) as bounded
+    where month_end <= {{ as_of_date() }}
+    {%- if is_incremental() %}
+        and month_end >= {{ add_days(-1, first_day) }}
+    {%- endif %}
+
+),
+
+usage_daily as (
+
+    select * from {{ ref('int_usage_daily') }}
+    where usage_date >= (select min(month_start) from complete_months)
+        and usage_date <= (select max(month_end) from complete_months)
 
 ),
 
@@ -57,7 +73,7 @@ used as (
         account_id,
         product,
         cast({{ dbt.date_trunc('month', 'usage_date') }} as date) as month_start,
-        sum(quantity) as units_used
+        {{ exact_sum("quantity") }} as units_used
     from usage_daily
     group by account_id, product, cast({{ dbt.date_trunc('month', 'usage_date') }} as date)
 

@@ -1,3 +1,6 @@
+{{ daily_panel_config() }}
+{%- set first_day = incremental_first_day() %}
+
 {#- Seats assigned per account, product and day: the distinct users holding
     an assignment (assigned on d: assigned_on <= d < unassigned_on). A user's
     overlapping assignments of one product merge first, so they count once. -#}
@@ -79,7 +82,7 @@ merged as (
 
 daily as (
 
-    {{ running_sum('merged', ['account_id', 'product'], 'held_from', 'held_to', ['seats_assigned']) }}
+    {{ running_sum('merged', ['account_id', 'product'], 'held_from', 'held_to', ['seats_assigned'], first_day) }}
 
 )
 

@@ -1,9 +1,12 @@
+{{ daily_panel_config() }}
+{%- set first_day = incremental_first_day() %}
+
 {#- Events on gated features in the 30 days ending each day, for every tier
     the account might hold: the consumer picks the tier current that day. -#}
 with usage_daily as (
 
     select * from {{ ref('int_usage_daily') }}
-    where usage_date >= {{ add_days(-30, panel_start()) }}
+    where usage_date >= {{ add_days(-30, first_day) }}
 
 ),
 
@@ -32,7 +35,7 @@ intervals as (
 daily as (
 
     {{ running_sum('intervals', ['account_id', 'product', 'tier_rank'], 'counts_from', 'counts_to',
-                   ['gated_events_30d']) }}
+                   ['gated_events_30d'], first_day) }}
 
 )
 

@@ -1,9 +1,13 @@
+{{ daily_panel_config() }}
+{%- set first_day = incremental_first_day() %}
+
 {#- Per account, product and day with an active line: seat utilization
     against seats purchased, limit utilization against the current tier's
     limits, its level, and the feature-gap events of tier_upgrade. -#}
 with owned as (
 
     select * from {{ ref('int_account_product_days') }}
+    where date_day >= {{ first_day }}
 
 ),
 

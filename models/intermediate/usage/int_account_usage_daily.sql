@@ -1,10 +1,13 @@
+{{ daily_panel_config() }}
+{%- set first_day = incremental_first_day() %}
+
 {#- Per account and day: distinct active users and distinct features used in
     the 30 days ending that day, and the products used in them. -#}
 with usage_daily as (
 
     select * from {{ ref('int_usage_daily') }}
     -- earlier days cannot reach into the panel's 30-day windows
-    where usage_date >= {{ add_days(-30, panel_start()) }}
+    where usage_date >= {{ add_days(-30, first_day) }}
 
 ),
 
@@ -65,7 +68,7 @@ intervals as (
 daily as (
 
     {{ running_sum('intervals', ['account_id'], 'covered_from', 'covered_to',
-                   ['active_users_30d', 'features_used_30d', 'products_used_30d']) }}
+                   ['active_users_30d', 'features_used_30d', 'products_used_30d'], first_day) }}
 
 )
 

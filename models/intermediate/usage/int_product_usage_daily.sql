@@ -1,14 +1,18 @@
-{#- Units consumed per account and product in the 30 days ending each day. -#}
+{{ daily_panel_config() }}
+{%- set first_day = incremental_first_day() %}
+
+{#- Units consumed per account and product on each day and in the 30 days
+    ending it. -#}
 with usage_daily as (
 
     select * from {{ ref('int_usage_daily') }}
-    where usage_date >= {{ add_days(-30, panel_start()) }}
+    where usage_date >= {{ add_days(-30, first_day) }}
 
 ),
 
 product_days as (
 
-    select account_id, product, usage_date, sum(quantity) as units
+    select account_id, product, usage_date, {{ exact_sum("quantity") }} as units
     from usage_daily
     group by account_id, product, usage_date
 
@@ -21,14 +25,20 @@ intervals as (
         product,
         usage_date as counts_from,
         {{ add_days(29, 'usage_date') }} as counts_to,
-        units as units_30d
+        units as units_30d,
+        0 as units
+    from product_days
+
+    union all
+
+    select account_id, product, usage_date, usage_date, 0, units
     from product_days
 
 ),
 
 daily as (
 
-    {{ running_sum('intervals', ['account_id', 'product'], 'counts_from', 'counts_to', ['units_30d']) }}
+    {{ running_sum('intervals', ['account_id', 'product'], 'counts_from', 'counts_to', ['units_30d', 'units'], first_day) }}
 
 )
 

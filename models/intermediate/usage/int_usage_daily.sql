@@ -50,7 +50,7 @@ daily as (
         feature,
         occurred_on as usage_date,
         count(*) as event_count,
-        sum(quantity) as quantity
+        {{ exact_sum("quantity") }} as quantity
     from first_deliveries
     group by account_id, user_id, product, feature, occurred_on
 
