@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import date
 
@@ -47,17 +49,21 @@ def dbt_args(command: str, options: BuildOptions) -> list[str]:
 
 
 def run_dbt(command: str, options: BuildOptions) -> None:
-    """Invoke dbt; raise DbtFailed when it does not succeed."""
-    from dbt.cli.main import dbtRunner
+    """Run dbt in a child process; raise DbtFailed when it does not succeed.
 
+    A child process, so that dbt lets go of the DuckDB file (one writer at a
+    time) before anything else here opens it.
+    """
     # profiles.yml reads the warehouse path from the environment; pin it to an
     # absolute path so dbt resolves the same file whatever the working directory.
-    os.environ["EXPANSION_DUCKDB_PATH"] = str(duckdb_path())
-    result = dbtRunner().invoke(dbt_args(command, options))
-    if not result.success:
-        detail = f": {result.exception}" if result.exception else ""
+    env = {**os.environ, "EXPANSION_DUCKDB_PATH": str(duckdb_path())}
+    completed = subprocess.run(
+        [sys.executable, "-m", "dbt.cli.main", *dbt_args(command, options)],
+        cwd=PROJECT_ROOT, env=env, check=False,
+    )
+    if completed.returncode != 0:
         problems = explain(PROJECT_ROOT / "target", _first_row_reader(options.target))
-        raise DbtFailed(f"dbt {command} failed{detail}", problems)
+        raise DbtFailed(f"dbt {command} failed (exit code {completed.returncode})", problems)
 
 
 def _first_row_reader(target: str | None):
@@ -68,8 +74,7 @@ def _first_row_reader(target: str | None):
     def first_row(sql: str) -> dict[str, object] | None:
         import duckdb
 
-        # dbt-duckdb may still hold the file in this process: share its mode
-        con = duckdb.connect(str(duckdb_path()))
+        con = duckdb.connect(str(duckdb_path()), read_only=True)
         try:
             cursor = con.execute(f"select * from ({sql}) as failing_rows limit 1")
             row = cursor.fetchone()
