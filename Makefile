@@ -18,6 +18,7 @@ demo: $(INSTALLED)
 	$(BIN)/expansion demo
 
 test: $(INSTALLED)
+	scripts/ensure-postgres.sh
 	$(BIN)/ruff check sync tests bench
 	$(BIN)/pytest
 

@@ -6,7 +6,6 @@ system user that Debian's package creates.
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import socket
@@ -130,20 +129,17 @@ def copy_raw_tables(duckdb_file: Path, server: PostgresServer, schema: str = "ra
                     ddl = ddl.replace(f" {portable},", f" {postgres_name},").replace(
                         f" {portable})", f" {postgres_name})")
                 cursor.execute(ddl)
-                with tempfile.NamedTemporaryFile("w+", suffix=".csv", newline="") as f:
-                    source.execute(
-                        f"copy raw.{table} to '{f.name}' (header false, delimiter ',', quote '\"')"
-                    )
-                    f.seek(0)
-                    cursor.copy_expert(
-                        f"copy {schema}.{table} from stdin with (format csv)", f)
+                with tempfile.TemporaryDirectory() as scratch:
+                    path = Path(scratch) / f"{table}.csv"
+                    source.execute(f"copy raw.{table} to '{path}' (header false)")
+                    with open(path, newline="") as f:
+                        cursor.copy_expert(f"copy {schema}.{table} from stdin with (format csv)", f)
+                cursor.execute(f"select count(*) from {schema}.{table}")
+                copied = cursor.fetchone()[0]
+                expected = source.execute(f"select count(*) from raw.{table}").fetchone()[0]
+                if copied != expected:
+                    raise RuntimeError(f"copied {copied} of {expected} rows of raw.{table}")
     finally:
         source.close()
         target.close()
 
-
-def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)

@@ -160,41 +160,41 @@ final as (
         firing.product,
         case firing.play_id
             when 'seat_expansion' then {{ json_object([
-                ['seats_assigned', 'limits.seats_assigned', 'number'],
-                ['seats_purchased', 'limits.seats_purchased', 'number'],
+                ['seats_assigned', 'limits.seats_assigned', 'integer'],
+                ['seats_purchased', 'limits.seats_purchased', 'integer'],
                 ['seat_utilization', round_to('limits.seat_utilization', 4), 'number'],
-                ['sustained_days', var('expansion_seat_sustained_days'), 'number']]) }}
+                ['sustained_days', var('expansion_seat_sustained_days'), 'integer']]) }}
             when 'departmental_expansion' then {{ json_object([
-                ['new_departments', 'new_departments.new_departments', 'number'],
+                ['new_departments', 'new_departments.new_departments', 'integer'],
                 ['department_names', 'new_departments.department_names', 'string']]) }}
             when 'consumption_commit' then {{ json_object([
                 ['last_month_units_used', round_to('last_two_months.last_month_units_used', 2), 'number'],
                 ['last_month_units_committed', round_to('last_two_months.last_month_units_committed', 2), 'number'],
                 ['last_month_ratio', round_to('last_two_months.last_month_ratio', 4), 'number'],
                 ['lowest_ratio', round_to('last_two_months.lowest_ratio', 4), 'number'],
-                ['months', var('expansion_consumption_months'), 'number']]) }}
+                ['months', var('expansion_consumption_months'), 'integer']]) }}
             when 'tier_upgrade' then {{ json_object([
                 ['current_tier', 'limits.current_plan_tier', 'string'],
                 ['limit_utilization', round_to('limits.limit_utilization', 4), 'number'],
                 ['limit_level', 'limits.limit_level', 'string'],
-                ['gated_events_30d', 'limits.gated_events_30d', 'number']]) }}
+                ['gated_events_30d', 'limits.gated_events_30d', 'integer']]) }}
             when 'feature_attach' then {{ json_object([
                 ['prerequisite_product', 'attach.prerequisite_product', 'string'],
                 ['feature_adoption', round_to('attach.feature_adoption', 4), 'number'],
-                ['problem_events_30d', 'attach.problem_events_30d', 'number']]) }}
+                ['problem_events_30d', 'attach.problem_events_30d', 'integer']]) }}
             when 'outcome_cross_sell' then {{ json_object([
-                ['outcomes_30d', 'activity.outcomes_30d', 'number'],
-                ['active_products', 'account_days.active_products', 'number']]) }}
+                ['outcomes_30d', 'activity.outcomes_30d', 'integer'],
+                ['active_products', 'account_days.active_products', 'integer']]) }}
             when 'bu_rollout' then {{ json_object([
                 ['health_score', 'health.health_score', 'number'],
-                ['tenure_days', 'account_days.tenure_days', 'number'],
-                ['business_units_without_contract', 'whitespace.business_units_without_contract', 'number']]) }}
+                ['tenure_days', 'account_days.tenure_days', 'integer'],
+                ['business_units_without_contract', 'whitespace.business_units_without_contract', 'integer']]) }}
             when 'executive_expansion' then {{ json_object([
-                ['executive_activities_14d', 'activity.executive_activities_14d', 'number'],
-                ['feature_inquiries_14d', 'activity.feature_inquiries_14d', 'number']]) }}
+                ['executive_activities_14d', 'activity.executive_activities_14d', 'integer'],
+                ['feature_inquiries_14d', 'activity.feature_inquiries_14d', 'integer']]) }}
             when 'post_renewal_expansion' then {{ json_object([
                 ['nps', round_to('activity.nps', 1), 'number'],
-                ['nps_responses_180d', 'activity.nps_responses_180d', 'number']]) }}
+                ['nps_responses_180d', 'activity.nps_responses_180d', 'integer']]) }}
         end as evidence
     from firing
     left join limits
