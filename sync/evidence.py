@@ -1,0 +1,148 @@
+"""The evidence of a signal in words: "46 of 50 seats assigned (92%) for 14 days".
+
+The mart carries the numbers that made a signal fire as a JSON object whose
+keys depend on the play (triggers.md). People read sentences, so the
+Salesforce record, the opportunity and the Slack message all use these.
+Pure functions: a missing or odd value degrades to a plainer sentence, never
+to an error, because one malformed row must not stop a sync.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+Evidence = dict[str, Any]
+
+
+def parse_evidence(text: str | None) -> Evidence:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return {"evidence": str(text)}
+    return value if isinstance(value, dict) else {"evidence": value}
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return f"{int(value):,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _percent(value: Any) -> str:
+    try:
+        return f"{float(value) * 100:.0f}%"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _listing(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _count(value: Any) -> str:
+    """A number of things given either as a number or as the list of them."""
+    return _number(len(value)) if isinstance(value, list | tuple) else _number(value)
+
+
+def _seat(e: Evidence) -> str:
+    return (
+        f"{_number(e['seats_assigned'])} of {_number(e['seats_purchased'])} seats assigned "
+        f"({_percent(e['seat_utilization'])}) for {_number(e['sustained_days'])} days"
+    )
+
+
+def _consumption(e: Evidence) -> str:
+    return (
+        f"{_number(e['last_month_units_used'])} units used against "
+        f"{_number(e['last_month_units_committed'])} committed last month "
+        f"({_percent(e['last_month_ratio'])}), at least {_percent(e['lowest_ratio'])} "
+        f"for {_number(e['months'])} months"
+    )
+
+
+def _tier(e: Evidence) -> str:
+    return (
+        f"{_percent(e['limit_utilization'])} of the {e['current_tier']} plan's limits "
+        f"({e['limit_level']}) and {_number(e['gated_events_30d'])} tries of gated features "
+        "in 30 days"
+    )
+
+
+def _feature_attach(e: Evidence) -> str:
+    return (
+        f"{e['prerequisite_product']} adoption at {_percent(e['feature_adoption'])} and "
+        f"{_number(e['problem_events_30d'])} events in 30 days that the add-on solves"
+    )
+
+
+def _departments(e: Evidence) -> str:
+    names = e.get("department_names")
+    named = f": {_listing(names)}" if names else ""
+    return f"{_count(e['new_departments'])} new departments active{named}"
+
+
+def _outcome(e: Evidence) -> str:
+    return (
+        f"{_number(e['outcomes_30d'])} success outcomes in 30 days, "
+        f"owns {_listing(e['active_products'])}"
+    )
+
+
+def _bu_rollout(e: Evidence) -> str:
+    units = e["business_units_without_contract"]
+    named = f" ({_listing(units)})" if isinstance(units, list | tuple) else ""
+    return (
+        f"health score {_number(e['health_score'])} after {_number(e['tenure_days'])} days "
+        f"as a customer; {_count(units)} business units without a contract{named}"
+    )
+
+
+def _executive(e: Evidence) -> str:
+    return (
+        f"{_number(e['executive_activities_14d'])} executive activities and "
+        f"{_number(e['feature_inquiries_14d'])} feature inquiries in 14 days"
+    )
+
+
+def _post_renewal(e: Evidence) -> str:
+    return f"NPS {_number(e['nps'])} from {_number(e['nps_responses_180d'])} responses in 180 days"
+
+
+SENTENCES: dict[str, Callable[[Evidence], str]] = {
+    "seat_expansion": _seat,
+    "consumption_commit": _consumption,
+    "tier_upgrade": _tier,
+    "feature_attach": _feature_attach,
+    "departmental_expansion": _departments,
+    "outcome_cross_sell": _outcome,
+    "bu_rollout": _bu_rollout,
+    "executive_expansion": _executive,
+    "post_renewal_expansion": _post_renewal,
+}
+
+
+def _generic(e: Evidence) -> str:
+    return "; ".join(f"{k.replace('_', ' ')} {_listing(v)}" for k, v in e.items())
+
+
+def evidence_in_words(play_id: str, evidence: Evidence) -> str:
+    """One sentence for people; the raw pairs when the play or a key is unknown."""
+    if not evidence:
+        return "no evidence recorded"
+    sentence = SENTENCES.get(play_id)
+    if sentence is not None:
+        try:
+            return sentence(evidence)
+        except (KeyError, TypeError):
+            pass  # the play's keys changed: fall back to the pairs rather than fail the row
+    return _generic(evidence)

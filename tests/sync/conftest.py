@@ -1,0 +1,192 @@
+"""A small hand-written warehouse, settings that retry fast, and clients for the emulators."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from slack_sdk import WebClient
+
+from sync.config import SalesforceSettings, SlackSettings, SyncSettings
+from sync.connections import SalesforceConnection, connect_salesforce
+from sync.emulators import clients
+from sync.emulators.salesforce import SalesforceEmulator
+from sync.emulators.slack import SlackEmulator
+from sync.engine import Checkpoint, RunResult, SyncRun
+from sync.errors import RetryPolicy
+from sync.ledger import Ledger
+from sync.mapping import load_mapping
+from sync.warehouse import SIGNAL_COLUMNS, connect_duckdb
+
+AS_OF = date(2026, 11, 24)
+OWNER = "ana@example.com"
+SEAT_EVIDENCE = {"seats_assigned": 46, "seats_purchased": 50, "seat_utilization": 0.92,
+                 "sustained_days": 14}
+MART_DDL = """
+create schema if not exists marts;
+create or replace table marts.expansion_signals (
+    signal_id varchar, account_id varchar, crm_account_id varchar, account_name varchar,
+    play_id varchar, motion varchar, product varchar, episode_start date, as_of date,
+    urgency varchar, close_path varchar, owner_role varchar, owner_email varchar,
+    sla_due_on date, signal_count integer, compound boolean, days_to_renewal integer,
+    evidence varchar)
+"""
+
+
+def signal_row(n: int, **overrides: Any) -> dict[str, Any]:
+    """One mart row; seat_expansion for an owner by default."""
+    row: dict[str, Any] = {
+        "signal_id": f"sig-{n:05d}",
+        "account_id": f"acc-{n:05d}",
+        "crm_account_id": None,
+        "account_name": f"Account {n}",
+        "play_id": "seat_expansion",
+        "motion": "seat",
+        "product": "",
+        "episode_start": AS_OF - timedelta(days=14),
+        "as_of": AS_OF,
+        "urgency": "medium",
+        "close_path": "mid_cycle",
+        "owner_role": "account_executive",
+        "owner_email": OWNER,
+        "sla_due_on": AS_OF + timedelta(days=14),
+        "signal_count": 1,
+        "compound": False,
+        "days_to_renewal": 200,
+        "evidence": json.dumps(SEAT_EVIDENCE),
+    }
+    row.update(overrides)
+    return row
+
+
+@dataclass
+class Mart:
+    """A DuckDB warehouse file holding only marts.expansion_signals (plays come from the seed)."""
+
+    path: Path
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        con = duckdb.connect(str(self.path))
+        try:
+            con.execute(MART_DDL)
+            if rows:
+                marks = ", ".join(["?"] * len(SIGNAL_COLUMNS))
+                con.executemany(
+                    f"insert into marts.expansion_signals values ({marks})",
+                    [[r[c] for c in SIGNAL_COLUMNS] for r in rows],
+                )
+        finally:
+            con.close()
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        con = duckdb.connect(str(self.path))
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+
+@pytest.fixture
+def mart(tmp_path: Path) -> Mart:
+    found = Mart(tmp_path / "warehouse.duckdb")
+    found.write([])
+    return found
+
+
+@pytest.fixture
+def fallback_channel(slack_emulator: SlackEmulator) -> str:
+    return slack_emulator.seed_channel("expansion-signals")
+
+
+@pytest.fixture
+def ops_channel(slack_emulator: SlackEmulator) -> str:
+    return slack_emulator.seed_channel("revops-alerts")
+
+
+@pytest.fixture
+def settings(
+    salesforce_emulator: SalesforceEmulator,
+    slack_emulator: SlackEmulator,
+    fallback_channel: str,
+    ops_channel: str,
+) -> SyncSettings:
+    return SyncSettings(
+        salesforce=SalesforceSettings(
+            instance_url=salesforce_emulator.instance_url,
+            access_token=salesforce_emulator.session_id,
+            client_id=salesforce_emulator.settings.client_id,
+            client_secret=salesforce_emulator.settings.client_secret,
+            ca_bundle=salesforce_emulator.ca_path,
+            timeout=5.0,
+        ),
+        slack=SlackSettings(
+            bot_token=slack_emulator.bot_token,
+            api_url=slack_emulator.base_url,
+            fallback_channel=fallback_channel,
+            ops_channel=ops_channel,
+        ),
+        bulk_poll_seconds=0,
+        retry=RetryPolicy(attempts=4, initial_wait=0.01, max_wait=0.05),
+    )
+
+
+@pytest.fixture
+def connection(settings: SyncSettings) -> Iterator[SalesforceConnection]:
+    found = connect_salesforce(settings.salesforce)
+    yield found
+    found.client.session.close()
+
+
+@pytest.fixture
+def slack(slack_emulator: SlackEmulator) -> WebClient:
+    return clients.slack_client(slack_emulator)
+
+
+RunSync = Callable[..., RunResult]
+
+
+@pytest.fixture
+def run_sync(
+    mart: Mart, settings: SyncSettings, connection: SalesforceConnection, slack: WebClient
+) -> RunSync:
+    """One run against the emulators; keyword arguments override SyncRun's."""
+
+    def run(
+        *,
+        salesforce: SalesforceConnection | None | str = "default",
+        slack_client: WebClient | None | str = "default",
+        checkpoint: Checkpoint | None = None,
+        as_of: date | None = None,
+        dry_run: bool = False,
+        **overrides: Any,
+    ) -> RunResult:
+        db = connect_duckdb(mart.path)
+        try:
+            return SyncRun(
+                db,
+                replace(settings, **overrides),
+                load_mapping(),
+                connection if salesforce == "default" else salesforce,  # type: ignore[arg-type]
+                slack if slack_client == "default" else slack_client,  # type: ignore[arg-type]
+                dry_run=dry_run,
+                as_of=as_of,
+                checkpoint=checkpoint,
+            ).run()
+        finally:
+            db.close()
+
+    return run
+
+
+def ledger_states(mart: Mart) -> dict[str, Any]:
+    db = connect_duckdb(mart.path)
+    try:
+        return Ledger(db).load_states()
+    finally:
+        db.close()
