@@ -11,11 +11,11 @@ renamed as (
         cast(account_name as {{ dbt.type_string() }}) as account_name,
         cast(parent_account_id as {{ dbt.type_string() }}) as parent_account_id,
         cast(crm_account_id as {{ dbt.type_string() }}) as crm_account_id,
-        lower(cast(segment as {{ dbt.type_string() }})) as segment,
+        cast(segment as {{ dbt.type_string() }}) as segment,
         cast(region as {{ dbt.type_string() }}) as region,
-        lower(cast(csm_email as {{ dbt.type_string() }})) as csm_email,
-        lower(cast(account_manager_email as {{ dbt.type_string() }})) as account_manager_email,
-        lower(cast(account_executive_email as {{ dbt.type_string() }})) as account_executive_email,
+        cast(csm_email as {{ dbt.type_string() }}) as csm_email,
+        cast(account_manager_email as {{ dbt.type_string() }}) as account_manager_email,
+        cast(account_executive_email as {{ dbt.type_string() }}) as account_executive_email,
         cast(fiscal_year_start_month as {{ dbt.type_int() }}) as fiscal_year_start_month,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at
     from source

@@ -10,7 +10,7 @@ renamed as (
         cast(event_id as {{ dbt.type_string() }}) as event_id,
         cast(account_id as {{ dbt.type_string() }}) as account_id,
         cast(user_id as {{ dbt.type_string() }}) as user_id,
-        lower(cast(event_type as {{ dbt.type_string() }})) as event_type,
+        cast(event_type as {{ dbt.type_string() }}) as event_type,
         cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
         {{ to_day('occurred_at') }} as occurred_on
     from source

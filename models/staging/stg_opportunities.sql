@@ -9,8 +9,8 @@ renamed as (
     select
         cast(opportunity_id as {{ dbt.type_string() }}) as opportunity_id,
         cast(account_id as {{ dbt.type_string() }}) as account_id,
-        lower(cast(opportunity_type as {{ dbt.type_string() }})) as opportunity_type,
-        lower(cast(motion as {{ dbt.type_string() }})) as motion,
+        cast(opportunity_type as {{ dbt.type_string() }}) as opportunity_type,
+        cast(motion as {{ dbt.type_string() }}) as motion,
         cast(amount as {{ type_double() }}) as amount,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
         cast(closed_at as {{ dbt.type_timestamp() }}) as closed_at,

@@ -11,7 +11,7 @@ renamed as (
         cast(account_id as {{ dbt.type_string() }}) as account_id,
         cast(product as {{ dbt.type_string() }}) as product,
         cast(plan_tier as {{ dbt.type_string() }}) as plan_tier,
-        lower(cast(billing_model as {{ dbt.type_string() }})) as billing_model,
+        cast(billing_model as {{ dbt.type_string() }}) as billing_model,
         cast(seats_purchased as {{ dbt.type_int() }}) as seats_purchased,
         cast(committed_units_per_month as {{ type_double() }}) as committed_units_per_month,
         cast(arr as {{ type_double() }}) as arr,

@@ -9,7 +9,7 @@ renamed as (
     select
         cast(ticket_id as {{ dbt.type_string() }}) as ticket_id,
         cast(account_id as {{ dbt.type_string() }}) as account_id,
-        lower(cast(priority as {{ dbt.type_string() }})) as priority,
+        cast(priority as {{ dbt.type_string() }}) as priority,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
         cast(resolved_at as {{ dbt.type_timestamp() }}) as resolved_at,
         {{ to_day('created_at') }} as created_on,

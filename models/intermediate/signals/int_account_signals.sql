@@ -184,9 +184,10 @@ buying as (
 
 ),
 
+-- the same person writes their address in different cases
 recent_contacts as (
 
-    select distinct account_id, contact_email
+    select distinct account_id, lower(contact_email) as contact_email
     from crm_activities
     where contact_email is not null
         and occurred_on >= {{ add_days(-29, d) }}
@@ -195,7 +196,7 @@ recent_contacts as (
 
 earlier_contacts as (
 
-    select distinct account_id, contact_email
+    select distinct account_id, lower(contact_email) as contact_email
     from crm_activities
     where contact_email is not null
         and occurred_on >= {{ add_days(-(29 + var('expansion_new_stakeholder_lookback_days')), d) }}
