@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, date, datetime
 
 from sync.project import SEEDS_DIR, duckdb_path
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
+# Exit codes of `sync` and `run` (the scheduled command); README "Exit codes".
+EXIT_OK = 0  # everything acknowledged, or a preview
+EXIT_FAILED = 1  # the build or the run failed (auth, API limit, unreachable, dbt)
+EXIT_BAD_INPUT = 2  # bad arguments, configuration, mapping file, or no mart to read
+EXIT_PARTIAL = 3  # some records or messages failed; recorded, retried on the next run
+EXIT_LOCKED = 4  # another sync run holds the lock; this one did nothing
 
 
 def _iso_date(text: str) -> date:
@@ -41,6 +45,11 @@ def _add_generate_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=42)
 
 
+def _add_sync_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true",
+                        help="make no calls: show and record the plan, even with credentials")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="expansion",
@@ -58,11 +67,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="the scheduled job: build the models, then sync")
     _add_build_options(run)
+    _add_sync_options(run)
+
+    sync = commands.add_parser(
+        "sync", help="push the expansion_signals mart to Salesforce and Slack (after a build)")
+    sync.add_argument("--as-of", type=_iso_date, default=None,
+                      help="evaluation date for resolving signals (default: the mart's as_of)")
+    sync.add_argument("--target", default=None,
+                      help="warehouse to read: duckdb or postgres (default: EXPANSION_TARGET)")
+    _add_sync_options(sync)
 
     demo = commands.add_parser(
         "demo", help="generate demo data, run the whole loop and show the strongest signals")
     _add_generate_options(demo)
     demo.add_argument("--as-of", type=_iso_date, default=None)
+    demo.add_argument("--with-emulators", action="store_true",
+                      help="sync into local Salesforce and Slack emulators and show what landed "
+                           "(default: a preview that makes no calls)")
 
     show = commands.add_parser("show", help="print the strongest expansion signals")
     show.add_argument("--limit", type=int, default=15)
@@ -106,11 +127,21 @@ def cmd_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    from sync.sync_command import run_sync_command
+
+    return run_sync_command(target=args.target, as_of=args.as_of, dry_run=args.dry_run)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    """Build, then sync what was built; the exit code says how the sync went."""
+    args.as_of = args.as_of or _today()
     code = cmd_build(args)
-    if code == EXIT_OK:
+    if code != EXIT_OK:
+        return code
+    if (args.target or os.environ.get("EXPANSION_TARGET", "duckdb")) == "duckdb":
         cmd_show(argparse.Namespace(limit=15))
-    return code
+    return cmd_sync(args)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -118,7 +149,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     cmd_generate(args)
     args.target = None
     args.full_refresh = True
-    return cmd_run(args)
+    code = cmd_build(args)
+    if code != EXIT_OK:
+        return code
+    cmd_show(argparse.Namespace(limit=15))
+    if args.with_emulators:
+        from sync.demo_emulators import run_demo_sync
+
+        return run_demo_sync(as_of=args.as_of)
+    from sync.sync_command import run_sync_command
+
+    # The demo never writes to a real org or workspace, whatever the environment holds.
+    return run_sync_command(target=None, as_of=args.as_of, dry_run=True)
 
 
 def cmd_emulators(args: argparse.Namespace) -> int:
@@ -132,6 +174,7 @@ COMMANDS = {
     "generate": cmd_generate,
     "build": cmd_build,
     "run": cmd_run,
+    "sync": cmd_sync,
     "demo": cmd_demo,
     "show": cmd_show,
     "emulators": cmd_emulators,

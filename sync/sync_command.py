@@ -1,0 +1,64 @@
+"""`expansion sync`: settings from the environment, clients, one run, a report, an exit code."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from datetime import date
+
+from sync.config import load_settings
+from sync.connections import connect_salesforce, connect_slack
+from sync.engine import SyncRun
+from sync.errors import SyncAborted
+from sync.mapping import load_mapping
+from sync.sync_report import result_lines
+from sync.warehouse import WarehouseError, connect_warehouse
+
+EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
+
+
+def run_sync_command(
+    *,
+    target: str | None,
+    as_of: date | None,
+    dry_run: bool,
+    env: Mapping[str, str] | None = None,
+    say: Callable[[str], None] = print,
+) -> int:
+    def fail(message: str, code: int) -> int:
+        print(f"error: {message}", file=sys.stderr)
+        return code
+
+    try:
+        settings = load_settings(env)
+        mapping = load_mapping(settings.mapping_path)
+    except ValueError as error:  # ConfigError, MappingError
+        return fail(str(error), EXIT_BAD_INPUT)
+    try:
+        db = connect_warehouse(target)
+    except WarehouseError as error:
+        return fail(str(error), EXIT_BAD_INPUT)
+    try:
+        if not db.table_exists("marts", "expansion_signals"):
+            return fail(
+                f"marts.expansion_signals is not in {db.description}: run `expansion build` first",
+                EXIT_BAD_INPUT,
+            )
+        live = not dry_run
+        try:
+            salesforce = (
+                connect_salesforce(settings.salesforce)
+                if live and settings.salesforce.configured else None
+            )
+        except SyncAborted as error:
+            return fail(str(error), EXIT_FAILED)
+        slack = connect_slack(settings.slack) if live and settings.slack.configured else None
+        for line in settings.describe():
+            say(line)
+        result = SyncRun(db, settings, mapping, salesforce, slack, dry_run=dry_run,
+                         as_of=as_of).run()
+        for line in result_lines(result):
+            say(line)
+        return result.exit_code
+    finally:
+        db.close()
