@@ -34,6 +34,7 @@ from sync.plan import (
     SIGNAL,
     TASK,
     Notice,
+    Owner,
     Plan,
     PlanSettings,
     RecordKind,
@@ -216,6 +217,10 @@ class SyncRun:
 
     def _apply_salesforce(self, plan: Plan, known: dict[tuple[str, str], str]) -> None:
         assert self.sf is not None
+        # Every owner of the run in as few queries as possible; prepare() then hits the cache.
+        self.sf.owner_ids(
+            v.email for w in plan.writes for v in w.fields.values() if isinstance(v, Owner)
+        )
         for kind in (OPPORTUNITY, SIGNAL, TASK):
             writes = plan.writes_of(kind)
             if not writes:

@@ -123,7 +123,7 @@ def settings(
             client_id=salesforce_emulator.settings.client_id,
             client_secret=salesforce_emulator.settings.client_secret,
             ca_bundle=salesforce_emulator.ca_path,
-            timeout=5.0,
+            timeout=1.5,  # short, so a delayed answer times out fast
         ),
         slack=SlackSettings(
             bot_token=slack_emulator.bot_token,

@@ -1,0 +1,62 @@
+"""Message building and evidence sentences: pure functions."""
+
+from __future__ import annotations
+
+import json
+
+from sync.evidence import evidence_in_words, parse_evidence
+from sync.plan import SignalRow
+from sync.slack_messages import escape, signal_message
+from tests.sync.conftest import signal_row
+
+
+def test_escape_turns_control_characters_into_entities_and_breaks_broadcasts():
+    assert escape("A & B <!channel> <@U123> x>y") == (
+        "A &amp; B &lt;!channel&gt; &lt;@U123&gt; x&gt;y")
+    assert "@here" not in escape("ping @here and @Channel")
+    assert escape("&amp;") == "&amp;amp;"  # escaped once more: shown as typed
+
+
+def test_every_text_object_carries_only_escaped_data():
+    row = SignalRow(**signal_row(1, account_name="<!channel> *Bold* & Co <https://x|y>"))
+    message = signal_message(row, None, "https://org.example/lightning/r/X/1/view")
+    texts = [message.text] + [
+        obj["text"] for block in message.blocks
+        for obj in [block.get("text"), *block.get("fields", []), *block.get("elements", [])]
+        if obj
+    ]
+    assert not any("<!channel>" in t or "<https://x" in t for t in texts)
+    assert "&lt;!channel&gt; *Bold* &amp; Co &lt;https://x|y&gt;" in message.blocks[0]["text"]["text"]
+    data_objects = [b["text"] for b in message.blocks if b["type"] in ("header", "section")
+                    and "text" in b]
+    assert {o["type"] for o in data_objects} == {"plain_text"}  # *Bold* is not formatting
+
+
+def test_header_and_text_stay_within_slack_limits_for_huge_names():
+    row = SignalRow(**signal_row(1, account_name="&" * 5000))
+    message = signal_message(row, None, None)
+    assert len(message.blocks[0]["text"]["text"]) <= 150
+    assert message.blocks[0]["text"]["text"].endswith("…")
+    assert "&am…" not in message.blocks[0]["text"]["text"]  # never cuts an entity
+
+
+def test_evidence_in_words_per_play():
+    seat = {"seats_assigned": 46, "seats_purchased": 50, "seat_utilization": 0.92,
+            "sustained_days": 14}
+    assert evidence_in_words("seat_expansion", seat) == (
+        "46 of 50 seats assigned (92%) for 14 days")
+    commit = {"last_month_units_used": 13000, "last_month_units_committed": 10000,
+              "last_month_ratio": 1.3, "lowest_ratio": 1.12, "months": 3}
+    assert evidence_in_words("consumption_commit", commit) == (
+        "13,000 units used against 10,000 committed last month (130%), at least 112% "
+        "for 3 months")
+    departments = {"new_departments": 2, "department_names": ["Finance", "Legal"]}
+    assert evidence_in_words("departmental_expansion", departments) == (
+        "2 new departments active: Finance, Legal")
+
+
+def test_unknown_keys_fall_back_to_the_pairs_instead_of_failing():
+    assert evidence_in_words("seat_expansion", {"seats": 3}) == "seats 3"
+    assert evidence_in_words("new_play", {"a_b": [1, 2]}) == "a b 1, 2"
+    assert parse_evidence("not json") == {"evidence": "not json"}
+    assert parse_evidence(json.dumps([1])) == {"evidence": [1]}
