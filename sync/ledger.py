@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
@@ -101,7 +102,16 @@ class Ledger:
 
     def ensure_schema(self) -> None:
         for statement in DDL:
-            self.db.execute(statement)
+            for attempt in range(3):
+                try:
+                    self.db.execute(statement)
+                    break
+                except Exception:
+                    # Two runs starting together may race on "create ... if not exists";
+                    # the loser finds the object there on the next try.
+                    if attempt == 2:
+                        raise
+                    time.sleep(0.2)
 
     # --- lock ----------------------------------------------------------------------------
 

@@ -23,6 +23,8 @@ OBJECTS_SHOWN = ("Expansion_Signal__c", "Opportunity", "Task", "Account", "User"
 
 def environment(salesforce: SalesforceEmulator, slack: SlackEmulator) -> dict[str, str]:
     """The variables that point a sync at these emulators (the tokens are emulator-only)."""
+    fallback = slack.workspace.channel_by_name(FALLBACK_CHANNEL)
+    channels = {"SLACK_FALLBACK_CHANNEL": fallback.id} if fallback else {}
     return {
         "SALESFORCE_INSTANCE_URL": salesforce.instance_url,
         "SALESFORCE_ACCESS_TOKEN": salesforce.session_id,
@@ -31,6 +33,7 @@ def environment(salesforce: SalesforceEmulator, slack: SlackEmulator) -> dict[st
         "SALESFORCE_CA_BUNDLE": salesforce.ca_path,
         "SLACK_BOT_TOKEN": slack.bot_token,
         "SLACK_API_URL": slack.base_url,
+        **channels,
     }
 
 

@@ -26,7 +26,8 @@ def test_every_text_object_carries_only_escaped_data():
         if obj
     ]
     assert not any("<!channel>" in t or "<https://x" in t for t in texts)
-    assert "&lt;!channel&gt; *Bold* &amp; Co &lt;https://x|y&gt;" in message.blocks[0]["text"]["text"]
+    header = message.blocks[0]["text"]["text"]
+    assert "&lt;!channel&gt; *Bold* &amp; Co &lt;https://x|y&gt;" in header
     data_objects = [b["text"] for b in message.blocks if b["type"] in ("header", "section")
                     and "text" in b]
     assert {o["type"] for o in data_objects} == {"plain_text"}  # *Bold* is not formatting

@@ -20,7 +20,6 @@ from sync.warehouse import read_plays
 from tests.sync.conftest import AS_OF, signal_row
 
 
-
 def rows(*dicts: dict) -> list[SignalRow]:
     return [SignalRow(**d) for d in dicts]
 
@@ -133,7 +132,8 @@ def test_urgency_rise_is_one_reply_in_the_first_thread_and_a_fall_is_silent():
     state = committed(plan_sync(mart, plays(), {}, AS_OF))
     risen = plan_sync(rows(signal_row(1, urgency="high")), plays(), state, AS_OF)
     [notice] = risen.notices
-    assert (notice.kind, notice.previous_urgency, notice.urgency) == ("escalation", "medium", "high")
+    assert (notice.kind, notice.previous_urgency, notice.urgency) == (
+        "escalation", "medium", "high")
     assert (notice.thread_channel, notice.thread_ts) == ("D1", "1.0")
     fallen = plan_sync(rows(signal_row(1, urgency="low")), plays(), state, AS_OF)
     assert fallen.notices == []

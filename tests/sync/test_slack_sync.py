@@ -41,7 +41,8 @@ def test_account_name_with_markup_and_mentions_arrives_escaped(mart, run_sync, s
     everything = str(message["blocks"]) + message["text"]
     for raw in ("<!channel>", "<!here>", "<@U0EMUBOT01>", "<https://x|y>"):
         assert raw not in everything
-    assert "&lt;!channel&gt; *Acme* &amp; &lt;@U0EMUBOT01&gt;" in message["blocks"][0]["text"]["text"]
+    header = message["blocks"][0]["text"]["text"]
+    assert "&lt;!channel&gt; *Acme* &amp; &lt;@U0EMUBOT01&gt;" in header
 
 
 def test_more_than_five_new_signals_for_one_owner_is_one_digest(mart, run_sync, slack_emulator):

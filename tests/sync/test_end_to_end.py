@@ -1,0 +1,78 @@
+"""The whole loop on a real demo warehouse: dbt build, then the sync into the emulators."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import pytest
+
+from sync.config import SalesforceSettings, SlackSettings, SyncSettings
+from sync.connections import connect_salesforce, connect_slack
+from sync.dbt import BuildOptions, run_dbt
+from sync.demo_data import GeneratorOptions, generate
+from sync.demo_emulators import seed_from_mart
+from sync.engine import SyncRun
+from sync.errors import RetryPolicy
+from sync.mapping import load_mapping
+from sync.project import SEEDS_DIR
+from sync.warehouse import connect_duckdb
+
+AS_OF = date(2026, 11, 24)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    path = tmp_path_factory.mktemp("e2e") / "demo.duckdb"
+    generate(path, GeneratorOptions(accounts=80, days=400, as_of=AS_OF, seed=11,
+                                    events=100_000), SEEDS_DIR)
+    patch = pytest.MonkeyPatch()
+    patch.setenv("EXPANSION_DUCKDB_PATH", str(path))
+    try:
+        # Seeds and models only: the models' own tests belong to tests/models.
+        run_dbt("seed", BuildOptions(as_of=AS_OF, full_refresh=True))
+        run_dbt("run", BuildOptions(as_of=AS_OF, full_refresh=True))
+    finally:
+        patch.undo()
+    return path
+
+
+def test_built_mart_lands_once_in_salesforce_and_slack(built, salesforce_emulator,
+                                                        slack_emulator):
+    fallback = slack_emulator.seed_channel("expansion-signals")
+    settings = SyncSettings(
+        salesforce=SalesforceSettings(
+            instance_url=salesforce_emulator.instance_url,
+            access_token=salesforce_emulator.session_id, ca_bundle=salesforce_emulator.ca_path),
+        slack=SlackSettings(bot_token=slack_emulator.bot_token, api_url=slack_emulator.base_url,
+                            fallback_channel=fallback),
+        bulk_poll_seconds=0, retry=RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05),
+    )
+
+    def sync():
+        db = connect_duckdb(built)
+        try:
+            return SyncRun(db, settings, load_mapping(), connect_salesforce(settings.salesforce),
+                           connect_slack(settings.slack)).run()
+        finally:
+            db.close()
+
+    db = connect_duckdb(built)
+    try:
+        seed_from_mart(db, salesforce_emulator, slack_emulator)
+        signals = db.execute("select signal_id from marts.expansion_signals")
+    finally:
+        db.close()
+    assert len(signals) > 20
+    first = sync()
+    assert first.status == "ok", first.failures[:3]
+    landed = Counter(r["Signal_Id__c"] for r in salesforce_emulator.records("Expansion_Signal__c"))
+    assert set(landed) == {s for (s,) in signals} and set(landed.values()) == {1}
+    assert len(salesforce_emulator.records("Task")) == len(signals)
+    covered = sum(m["metadata"]["event_payload"]["signals"] for m in slack_emulator.messages())
+    assert covered == len(signals)
+    salesforce_emulator.reset_counters()
+    sent = len(slack_emulator.messages())
+    again = sync()
+    assert again.status == "ok" and again.plan is not None and again.plan.empty
+    assert salesforce_emulator.write_count() == 0 and len(slack_emulator.messages()) == sent
