@@ -16,6 +16,7 @@ at every step and check that the next run neither duplicates nor loses.
 from __future__ import annotations
 
 import secrets
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -54,6 +55,7 @@ from sync.slack_writer import SlackWriter, may_have_posted, posted_after_now
 from sync.warehouse import Database, read_snapshot
 
 Checkpoint = Callable[[str], None]
+FLUSH_ROWS = 2000  # acknowledged Salesforce results kept in memory before a ledger write
 OK, PARTIAL, FAILED, PREVIEW, LOCKED = "ok", "partial", "failed", "preview", "locked"
 EXIT_CODES = {OK: 0, PREVIEW: 0, FAILED: 1, PARTIAL: 3, LOCKED: 4}
 STATE_COLUMNS_BY_KIND: dict[str, tuple[str, str]] = {
@@ -126,6 +128,8 @@ class SyncRun:
         self.run_id = new_run_id()
         self.counts: dict[str, int] = {}
         self.failures: list[Operation] = []
+        self._pending_states: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
+        self._pending_ops: list[Operation] = []
 
     @property
     def mode(self) -> str:
@@ -149,6 +153,7 @@ class SyncRun:
             result = RunResult(self.run_id, self.mode, status, self.counts, plan, None,
                                self.failures)
         except Exception as error:
+            self._flush()  # what was acknowledged before the failure stays committed
             code, message = describe(error)
             text = str(error) if isinstance(error, SyncAborted) else f"{code}: {message}"
             self.ledger.finish_run(self.run_id, FAILED, self.counts, text)
@@ -236,6 +241,7 @@ class SyncRun:
                 self._count(f"salesforce.{kind}.deferred", len(deferred))
             self.sf.upsert(kind, outgoing,
                            lambda results, k=kind: self._commit_records(plan, k, results, known))
+        self._flush()
 
     def _commit_records(
         self,
@@ -244,44 +250,59 @@ class SyncRun:
         results: list[RecordResult],
         known: dict[tuple[str, str], str],
     ) -> None:
+        """Keep what Salesforce acknowledged; written to the ledger in batches (see _flush)."""
         self.checkpoint(f"salesforce.{kind}.acked")
         id_column, hash_column = STATE_COLUMNS_BY_KIND[kind]
-        done = [r for r in results if r.ok]
-        failed = [r for r in results if not r.ok]
-        with self.db.transaction():
-            if kind == SIGNAL:
-                self.ledger.update_states(
-                    (id_column, hash_column, "status", "sf_error"),
-                    [(r.write.signal_id, r.remote_id, r.write.hash if r.complete else None,
-                      RESOLVED if r.write.reason == "resolve" else "Open", None) for r in done],
-                )
+        for r in results:
+            signal_id = r.write.signal_id
+            if r.ok:
+                if kind == SIGNAL:
+                    status = RESOLVED if r.write.reason == "resolve" else "Open"
+                    values = (r.remote_id, r.write.hash if r.complete else None, status, None)
+                    self._pending_states[(id_column, hash_column, "status", "sf_error")].append(
+                        (signal_id, *values))
+                else:
+                    self._pending_states[(id_column, hash_column, "sf_error")].append(
+                        (signal_id, r.remote_id, r.write.hash, None))
+                if r.remote_id:
+                    known[(kind, signal_id)] = r.remote_id
             else:
-                self.ledger.update_states(
-                    (id_column, hash_column, "sf_error"),
-                    [(r.write.signal_id, r.remote_id, r.write.hash, None) for r in done],
-                )
-            self.ledger.update_states(
-                ("sf_error",),
-                [(r.write.signal_id, f"{kind}: {r.error_code}: {r.error_message}"[:500])
-                 for r in failed],
-            )
-            ops = [
-                Operation("salesforce", f"upsert.{kind}", r.write.signal_id,
-                          "ok" if r.ok else "failed", self._owner(plan, r.write.signal_id),
-                          r.remote_id, r.error_code, (r.error_message or "")[:500] or None,
-                          r.write.reason)
-                for r in results
-            ]
-            self.ledger.log(self.run_id, ops)
-        for r in done:
-            if r.remote_id:
-                known[(kind, r.write.signal_id)] = r.remote_id
-        self.failures += [op for op in ops if op.outcome == "failed"]
+                self._pending_states[("sf_error",)].append(
+                    (signal_id, f"{kind}: {r.error_code}: {r.error_message}"[:500]))
+            op = Operation("salesforce", f"upsert.{kind}", signal_id,
+                           "ok" if r.ok else "failed", self._owner(plan, signal_id),
+                           r.remote_id, r.error_code, (r.error_message or "")[:500] or None,
+                           r.write.reason)
+            self._pending_ops.append(op)
+            if not r.ok:
+                self.failures.append(op)
+        done = [r for r in results if r.ok]
         resolved = sum(1 for r in done if r.write.reason == "resolve")
         self._count(f"salesforce.{kind}.upserted", len(done) - resolved)
         self._count(f"salesforce.{kind}.resolved", resolved)
-        self._count(f"salesforce.{kind}.failed", len(failed))
-        self.checkpoint(f"salesforce.{kind}.committed")
+        self._count(f"salesforce.{kind}.failed", len(results) - len(done))
+        if len(self._pending_ops) >= FLUSH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write acknowledged Salesforce results and their log rows in one transaction.
+
+        Batching these writes keeps the ledger from costing more than the API calls; a
+        crash can lose only results that are then upserted again, by external id, with
+        no duplicate. Slack results are never batched: a message cannot be sent twice.
+        """
+        if not self._pending_ops:
+            return
+        with self.db.transaction():
+            # Errors first, so a later success for the same signal clears its error.
+            for columns in sorted(self._pending_states, key=len):
+                rows = self._pending_states[columns]
+                latest = {row[0]: row for row in rows}  # one row per signal per statement
+                self.ledger.update_states(columns, list(latest.values()))
+            self.ledger.log(self.run_id, self._pending_ops)
+        self._pending_states.clear()
+        self._pending_ops.clear()
+        self.checkpoint("salesforce.committed")
 
     # --- Slack ---------------------------------------------------------------------------
 

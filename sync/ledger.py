@@ -238,14 +238,37 @@ class Ledger:
         """Upsert some columns of signal_state; each row is (signal_id, *values of columns)."""
         if not rows:
             return
-        names = ", ".join(["signal_id", *columns, "updated_at"])
-        updates = ", ".join(f"{c} = excluded.{c}" for c in (*columns, "updated_at"))
+        names = ["signal_id", *columns, "updated_at"]
         stamp = now()
+        stamped = [(*row, stamp) for row in rows]
+        if self.db.dialect == "duckdb":
+            self._update_then_insert(names, stamped)
+            return
+        updates = ", ".join(f"{c} = excluded.{c}" for c in names[1:])
         self.db.insert_rows(
-            f"insert into {SCHEMA}.signal_state ({names})",
-            [(*row, stamp) for row in rows],
+            f"insert into {SCHEMA}.signal_state ({', '.join(names)})",
+            stamped,
             f"on conflict (signal_id) do update set {updates}",
         )
+
+    def _update_then_insert(self, names: list[str], rows: Sequence[Sequence[Any]]) -> None:
+        # On DuckDB, INSERT ... ON CONFLICT DO UPDATE costs several times an UPDATE ...
+        # FROM (VALUES ...) plus an insert of the rows not there yet.
+        table = f"{SCHEMA}.signal_state"
+        sets = ", ".join(f"{c} = v.{c}" for c in names[1:])
+        as_values = f"as v({', '.join(names)})"
+        with self.db.transaction():
+            for start in range(0, len(rows), 1000):
+                part = rows[start : start + 1000]
+                self.db.insert_rows(f"update {table} set {sets} from (", part,
+                                    f") {as_values} where {table}.signal_id = v.signal_id",
+                                    chunk=len(part))
+                self.db.insert_rows(
+                    f"insert into {table} ({', '.join(names)}) select * from (", part,
+                    f") {as_values} where not exists (select 1 from {table} as s "
+                    "where s.signal_id = v.signal_id)",
+                    chunk=len(part),
+                )
 
     def observe(self, rows: Sequence[SignalRow], known: dict[str, SignalState]) -> None:
         """The mart showed these signals today: their last_seen and who they belong to."""
