@@ -1,0 +1,63 @@
+"""The sync reading the mart from, and keeping its ledger in, PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from sync.engine import SyncRun
+from sync.ledger import Ledger, LockHeld
+from sync.mapping import load_mapping
+from sync.warehouse import SIGNAL_COLUMNS, Database, connect_postgres
+from tests.support.postgres import PostgresServer, postgres_cluster
+from tests.sync.conftest import MART_DDL, signal_row
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[PostgresServer]:
+    with postgres_cluster() as found:
+        yield found
+
+
+@pytest.fixture
+def warehouse(server: PostgresServer) -> Iterator[Database]:
+    db = connect_postgres(server.env())
+    db.execute("drop schema if exists expansion_sync cascade")
+    db.execute("drop schema if exists marts cascade")
+    for statement in MART_DDL.replace("create or replace table", "create table").split(";"):
+        if statement.strip():
+            db.execute(statement)
+    rows = [signal_row(n) for n in range(3)] + [signal_row(3, account_name="O'Hare & <Co>")]
+    db.insert_rows("insert into marts.expansion_signals",
+                   [[r[c] for c in SIGNAL_COLUMNS] for r in rows])
+    yield db
+    db.close()
+
+
+def test_sync_on_postgres_writes_once_and_then_nothing(warehouse, settings, connection,
+                                                       slack, salesforce_emulator,
+                                                       slack_emulator, fallback_channel):
+    def run():
+        return SyncRun(warehouse, settings, load_mapping(), connection, slack).run()
+
+    first = run()
+    assert first.status == "ok", (first.error, first.failures)
+    assert len(salesforce_emulator.records("Expansion_Signal__c")) == 4
+    assert len(slack_emulator.messages(fallback_channel)) == 4
+    states = Ledger(warehouse).load_states()
+    assert all(s.sf_signal_id and s.slack_ts for s in states.values())
+    salesforce_emulator.reset_counters()
+    again = run()
+    assert again.plan is not None and again.plan.empty
+    assert salesforce_emulator.calls() == [] and len(slack_emulator.messages()) == 4
+
+
+def test_lock_on_postgres(warehouse):
+    ledger = Ledger(warehouse)
+    ledger.ensure_schema()
+    ledger.acquire_lock("a", timeout_minutes=60)
+    with pytest.raises(LockHeld):
+        ledger.acquire_lock("b", timeout_minutes=60)
+    ledger.release_lock("a")
+    ledger.acquire_lock("b", timeout_minutes=60)
