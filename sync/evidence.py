@@ -71,10 +71,10 @@ def _consumption(e: Evidence) -> str:
 
 
 def _tier(e: Evidence) -> str:
+    level = f" ({e['limit_level']})" if e.get("limit_level") else ""
     return (
-        f"{_percent(e['limit_utilization'])} of the {e['current_tier']} plan's limits "
-        f"({e['limit_level']}) and {_number(e['gated_events_30d'])} tries of gated features "
-        "in 30 days"
+        f"{_percent(e['limit_utilization'])} of the {e['current_tier']} plan's limits{level} "
+        f"and {_number(e['gated_events_30d'])} tries of gated features in 30 days"
     )
 
 

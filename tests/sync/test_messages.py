@@ -51,6 +51,10 @@ def test_evidence_in_words_per_play():
     assert evidence_in_words("consumption_commit", commit) == (
         "13,000 units used against 10,000 committed last month (130%), at least 112% "
         "for 3 months")
+    tier = {"current_tier": "starter", "limit_utilization": 0.4, "limit_level": None,
+            "gated_events_30d": 4}
+    assert evidence_in_words("tier_upgrade", tier) == (
+        "40% of the starter plan's limits and 4 tries of gated features in 30 days")
     departments = {"new_departments": 2, "department_names": ["Finance", "Legal"]}
     assert evidence_in_words("departmental_expansion", departments) == (
         "2 new departments active: Finance, Legal")
