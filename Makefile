@@ -25,6 +25,9 @@ test: $(INSTALLED)
 bench-models: $(INSTALLED)
 	$(BIN)/python bench/bench_models.py
 
+bench-sync: $(INSTALLED)
+	$(BIN)/python bench/bench_sync.py
+
 emulators: $(INSTALLED)
 	$(BIN)/expansion emulators
 

@@ -130,7 +130,8 @@ def main() -> None:
     else:
         con = duckdb.connect(str(args.db), read_only=True)
         as_of = datetime.combine(
-            con.execute("select max(cast(occurred_at as date)) from raw.usage_events").fetchone()[0],
+            con.execute("select max(cast(occurred_at as date)) from raw.usage_events"
+                        ).fetchone()[0],
             datetime.min.time())
         figures["usage_events"] = con.execute("select count(*) from raw.usage_events").fetchone()[0]
         con.close()
@@ -140,8 +141,8 @@ def main() -> None:
         con.close()
     figures["file_gb"] = round(args.db.stat().st_size / 1e9, 2)
 
-    threads = int(os.environ.get("EXPANSION_THREADS", "2"))
-    memory_limit = os.environ.get("EXPANSION_DUCKDB_MEMORY_LIMIT", "2GB")
+    threads = int(os.environ.get("EXPANSION_DUCKDB_THREADS", str(os.cpu_count() or 2)))
+    memory_limit = os.environ.get("EXPANSION_DUCKDB_MEMORY_LIMIT", "3GB")
     figures["baseline_s"] = baseline(args.db, threads, memory_limit)
     full = timed_dbt(args.db, BuildOptions(as_of=as_of.date(), full_refresh=True))
     figures["full"] = full

@@ -6,6 +6,10 @@
                 day (inclusive; null means open-ended) and the measure columns.
     first_day:  the first day to emit (default: the spine's first day); an
                 incremental run passes the first day it computes.
+    exact_decimals: measures are counts (summed as bigint) unless true, when
+                they are summed as exact decimals and returned as doubles:
+                a running sum of doubles drifts, and 42000 / 60000 must be
+                exactly 0.70.
     Returns a select of group columns, date_day and one column per measure.
 
     Counting "distinct keys seen in the N days ending d", "open tickets on d"
@@ -13,17 +17,18 @@
     +measure on the start day, -measure the day after the end, a running total.
     It scales with the number of intervals, not intervals x days.
 -#}
-{% macro running_sum(intervals, group_columns, start_column, end_column, measures, first_day=none, spine='int_day_spine') -%}
+{% macro running_sum(intervals, group_columns, start_column, end_column, measures, first_day=none, exact_decimals=false, spine='int_day_spine') -%}
+    {%- set measure_type = type_exact() if exact_decimals else dbt.type_bigint() -%}
     {%- set groups = group_columns | join(', ') -%}
     {%- set spine_relation = ref(spine) -%}
     with
     running_sum__deltas as (
         select {{ groups }}, {{ start_column }} as change_day
-            {%- for m in measures %}, cast({{ m }} as {{ type_exact() }}) as {{ m }}{% endfor %}
+            {%- for m in measures %}, cast({{ m }} as {{ measure_type }}) as {{ m }}{% endfor %}
         from {{ intervals }}
         union all
         select {{ groups }}, {{ add_days(1, end_column) }} as change_day
-            {%- for m in measures %}, -cast({{ m }} as {{ type_exact() }}) as {{ m }}{% endfor %}
+            {%- for m in measures %}, -cast({{ m }} as {{ measure_type }}) as {{ m }}{% endfor %}
         from {{ intervals }}
         where {{ end_column }} is not null
     ),
@@ -73,7 +78,7 @@
         {{ groups }},
         date_day
         {%- for m in measures %},
-        cast({{ m }} as {{ type_double() }}) as {{ m }}
+        cast({{ m }} as {{ type_double() if exact_decimals else dbt.type_bigint() }}) as {{ m }}
         {%- endfor %}
     from running_sum__totals
     where {% for m in measures %}{{ m }} <> 0{% if not loop.last %} or {% endif %}{% endfor %}

@@ -86,6 +86,21 @@ def _read_catalog(seeds_dir: Path) -> dict[str, list[dict[str, str]]]:
     return catalog
 
 
+def _salesforce_id18(id15_sql: str) -> str:
+    """SQL for the 18-character form of a 15-character Salesforce id: each
+    5-character chunk adds one suffix character whose bits mark its upper-case
+    letters, so a case-insensitive system can tell ids apart."""
+    chunks = []
+    for chunk in range(3):
+        bits = " + ".join(
+            f"(case when substr(({id15_sql}), {chunk * 5 + j + 1}, 1) between 'A' and 'Z' "
+            f"then {1 << j} else 0 end)"
+            for j in range(5)
+        )
+        chunks.append(f"substr('ABCDEFGHIJKLMNOPQRSTUVWXYZ012345', 1 + {bits}, 1)")
+    return f"(({id15_sql}) || " + " || ".join(chunks) + ")"
+
+
 def _sql_list(values: list[str]) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
@@ -280,7 +295,8 @@ class _Builder:
                  else base_name || ' ' || cast(i as varchar) end as account_name,
             parent_account_id,
             case when {s.u('crm', 'i')} < 0.95
-                 then '001' || upper(substr(md5(account_id || '{o.seed}'), 1, 15)) end,
+                 then {_salesforce_id18("'001' || upper(substr(md5(account_id || '" + str(o.seed) + "'), 1, 12))")}
+            end,
             segment,
             {s.pick(['NA', 'EMEA', 'APAC', 'LATAM'], s.n('region', 4, 'i'))},
             case when segment = 'smb' and {s.u('csm', 'i')} < 0.7 then null

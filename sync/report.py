@@ -44,7 +44,8 @@ def signal_summary(db_path: Path) -> list[tuple]:
 
 def print_strongest_signals(db_path: Path, limit: int = 15) -> None:
     if not db_path.exists():
-        raise FileNotFoundError(f"no warehouse at {db_path}: run `expansion demo` or `expansion build`")
+        raise FileNotFoundError(
+            f"no warehouse at {db_path}: run `expansion demo` or `expansion build`")
     print("\nExpansion signals firing today, by play:")
     print(f"  {'play':<24} {'signals':>8} {'high':>6} {'accounts':>9}")
     for play, signals, high, accounts in signal_summary(db_path):

@@ -164,3 +164,12 @@ def test_event_volume_follows_the_target(tmp_path: Path):
 def test_bad_options_are_refused(tmp_path: Path):
     with pytest.raises(ValueError, match="at least"):
         generate(tmp_path / "x.duckdb", GeneratorOptions(accounts=0), SEEDS_DIR)
+
+
+def test_crm_account_ids_are_valid_salesforce_ids(generated_warehouse: Warehouse):
+    from sync.emulators.sf_ids import to18
+
+    ids = [r[0] for r in generated_warehouse.query(
+        "select crm_account_id from raw.accounts where crm_account_id is not null")]
+    assert ids
+    assert all(len(i) == 18 and to18(i[:15]) == i for i in ids)

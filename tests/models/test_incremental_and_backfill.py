@@ -26,9 +26,11 @@ def _tables(path: Path) -> dict[str, set[tuple]]:
         for table in tables:
             columns = [r[0] for r in con.execute(
                 "select column_name from information_schema.columns "
-                "where table_schema || '.' || table_name = ? and column_name <> 'processed_through'",
+                "where table_schema || '.' || table_name = ? "
+                "and column_name <> 'processed_through'",
                 [table]).fetchall()]
-            contents[table] = set(con.execute(f"select {', '.join(columns)} from {table}").fetchall())
+            rows = con.execute(f"select {', '.join(columns)} from {table}").fetchall()
+            contents[table] = set(rows)
         return contents
     finally:
         con.close()

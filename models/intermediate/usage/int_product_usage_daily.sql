@@ -38,7 +38,7 @@ intervals as (
 
 daily as (
 
-    {{ running_sum('intervals', ['account_id', 'product'], 'counts_from', 'counts_to', ['units_30d', 'units'], first_day) }}
+    {{ running_sum('intervals', ['account_id', 'product'], 'counts_from', 'counts_to', ['units_30d', 'units'], first_day, exact_decimals=true) }}
 
 )
 

@@ -7,10 +7,14 @@
     )
 }}
 
-{#- The only model that reads the event table. A scheduled run reprocesses
-    the last expansion_dedupe_lookback_days days, so late and repeated
-    deliveries within that span are counted once. -#}
-{%- set lookback_days = var('expansion_dedupe_lookback_days', 3) | int -%}
+{#- The only model that reads the event table. A repeated event_id counts
+    once: the delivery with the earliest occurred_at. Rather than ranking
+    10^8 rows, it aggregates them all, finds the few ids that repeat, and
+    subtracts their later deliveries. A scheduled run reprocesses the last
+    expansion_dedupe_lookback_days days, so late and repeated deliveries
+    within that span count once too. -#}
+{%- set lookback_days = var('expansion_dedupe_lookback_days') | int -%}
+{%- set grain = ['account_id', 'user_id', 'product', 'feature', 'occurred_on'] -%}
 
 with events as (
 
@@ -21,8 +25,24 @@ with events as (
 
 ),
 
--- a repeated event_id counts once: the delivery with the earliest occurred_at
-ranked as (
+repeated_buckets as (
+
+    select {{ event_id_bucket('event_id') }} as id_bucket
+    from events
+    group by {{ event_id_bucket('event_id') }}
+    having count(*) > 1
+
+),
+
+possible_repeats as (
+
+    select *
+    from events
+    where {{ event_id_bucket('event_id') }} in (select id_bucket from repeated_buckets)
+
+),
+
+ranked_repeats as (
 
     select
         *,
@@ -30,30 +50,51 @@ ranked as (
             partition by event_id
             order by occurred_at, account_id, user_id, product, feature, quantity
         ) as delivery_rank
-    from events
+    from possible_repeats
 
 ),
 
-first_deliveries as (
+-- every delivery but the first of each id: these must not count
+later_deliveries as (
 
-    select * from ranked
-    where delivery_rank = 1
+    select {{ grain | join(', ') }}, count(*) as event_count,
+        sum(cast(quantity as {{ type_exact() }})) as quantity
+    from ranked_repeats
+    where delivery_rank > 1
+    group by {{ grain | join(', ') }}
+
+),
+
+all_deliveries as (
+
+    select {{ grain | join(', ') }}, count(*) as event_count,
+        sum(cast(quantity as {{ type_exact() }})) as quantity
+    from events
+    group by {{ grain | join(', ') }}
 
 ),
 
 daily as (
 
     select
-        account_id,
-        user_id,
-        product,
-        feature,
-        occurred_on as usage_date,
-        count(*) as event_count,
-        {{ exact_sum("quantity") }} as quantity
-    from first_deliveries
-    group by account_id, user_id, product, feature, occurred_on
+        all_deliveries.account_id,
+        all_deliveries.user_id,
+        all_deliveries.product,
+        all_deliveries.feature,
+        all_deliveries.occurred_on as usage_date,
+        all_deliveries.event_count - coalesce(later_deliveries.event_count, 0) as event_count,
+        cast(all_deliveries.quantity - coalesce(later_deliveries.quantity, 0) as {{ type_double() }})
+            as quantity
+    from all_deliveries
+    left join later_deliveries
+        on later_deliveries.account_id = all_deliveries.account_id
+        and (later_deliveries.user_id = all_deliveries.user_id
+             or (later_deliveries.user_id is null and all_deliveries.user_id is null))
+        and later_deliveries.product = all_deliveries.product
+        and later_deliveries.feature = all_deliveries.feature
+        and later_deliveries.occurred_on = all_deliveries.occurred_on
 
 )
 
 select * from daily
+where event_count > 0
