@@ -251,7 +251,7 @@ class _Builder:
                          when {s.u('tier', 'i')} < 0.9 then 2 else 3 end
                 else case when {s.u('tier', 'i')} < 0.4 then 2 else 3 end
             end as seat_rank0,
-            {s.u('gated', 'i')} < 0.35 as reaches_for_gated,
+            {s.u('gated', 'i')} < 0.25 as reaches_for_gated,
             {s.u('usage_product', 'i')} < 0.4 as has_usage_product,
             {s.u('overconsumer', 'i')} < 0.35 as consumes_over_commit,
             {s.u('addon', 'i')} as u_addon,
@@ -417,9 +417,9 @@ class _Builder:
                     when 'grower' then least(
                         seats_limit_cap,
                         ceil(0.74 * seats0 * pow(1.35, ({self.as_of} - customer_since) / 365.0)))
-                    when 'steady' then round(seats0 * (0.45 + 0.35 * u_seats))
-                    when 'decliner' then round(seats0 * 0.8)
-                    else round(seats0 * 0.7) end as integer)) as n_users
+                    when 'steady' then round(seats0 * (0.35 + 0.35 * u_seats))
+                    when 'decliner' then round(seats0 * 0.65)
+                    else round(seats0 * 0.55) end as integer)) as n_users
             from (
                 select *, seat_limits[least(len(seat_tiers),
                           seat_rank0 + case when upgrade_term is not null then 1 else 0 end)]
@@ -459,7 +459,7 @@ class _Builder:
                     1 + created_offset // department_interval_days)''', 'i', 'j'))}
             end as department,
             {s.u('exec', 'i', 'j')} < 0.03 as is_executive,
-            {s.u('power', 'i', 'j')} < case archetype when 'grower' then 0.35 else 0.15 end
+            {s.u('power', 'i', 'j')} < case archetype when 'grower' then 0.3 else 0.08 end
                 as is_power_user,
             upgrade_term, customer_since, seat_rank0, u_breadth, u_addon, seat_tiers
         from timed
@@ -524,8 +524,7 @@ class _Builder:
                 when 'steady' then 0.35
                 when 'decliner' then 0.40 - 0.25 * least(1.0, greatest(0.0,
                      ({self.t0} + t - ({self.as_of} - 240)) / 240.0))
-                else 0.25 end
-            * case when is_power_user then 2.0 else 1.0 end"""
+                else 0.25 end"""
         user_spans = f"""
             select *,
                 cast(greatest(0, created_on - {self.t0}) as integer) as first_t,
@@ -533,24 +532,27 @@ class _Builder:
                      coalesce(deactivated_on, {self.as_of} + 1) - {self.t0} - 1) as integer)
                     as last_t
             from g_users"""
-        midpoint_activity = activity.replace(f"{self.t0} + t", f"{self.t0} + cast((first_t + last_t) // 2 as integer)")
-        expected_user_days = self.con.execute(
-            f"select sum((last_t - first_t + 1) * least(1.0, {midpoint_activity})) "
+        # Power users are active most days with a few events each; everyone
+        # else is active on a share of days, thinned to hit the event target.
+        midpoint_activity = activity.replace(
+            f"{self.t0} + t", f"{self.t0} + cast((first_t + last_t) // 2 as integer)")
+        normal_user_days, power_user_days = self.con.execute(
+            f"select sum(case when not is_power_user then (last_t - first_t + 1) "
+            f"* least(1.0, {midpoint_activity}) else 0 end), "
+            f"sum(case when is_power_user then last_t - first_t + 1 else 0 end) "
             f"from ({user_spans}) where last_t >= first_t"
-        ).fetchone()[0] or 1.0
+        ).fetchone()
         account_day_rows = self.con.execute("select count(*) from g_account_days").fetchone()[0]
         gated_estimate = account_day_rows * 0.05
         usage_estimate = self.con.execute(
-            "select count(*) * 3 from g_account_days where has_usage_product "
-            "and day >= customer_since + 90"
+            f"select count(*) * 3 from g_account_days where has_usage_product "
+            f"and day >= customer_since + 90"
         ).fetchone()[0]
-        per_active_day = max(
-            0.05, (o.target_events - usage_estimate - gated_estimate) / expected_user_days
-        )
-        # A user active on a day does a handful of things (five on average) in
-        # one or two features; the share of active days is set to hit the target.
-        events_per_active_day = 5.0
-        thin = min(1.0, per_active_day / events_per_active_day)
+        power_activity, power_events_per_day = 0.55, 1.5
+        power_estimate = (power_user_days or 0) * power_activity * power_events_per_day
+        events_per_active_day = 3.0
+        normal_target = o.target_events - usage_estimate - gated_estimate - power_estimate
+        thin = min(1.0, max(0.01, normal_target / ((normal_user_days or 1.0) * events_per_active_day)))
         spread = 2 * events_per_active_day - 1
 
         # adopted features grow with tenure; breadth differs per account
@@ -569,10 +571,13 @@ class _Builder:
                           and {self.t0} + t >= customer_since + 365 * upgrade_term
                      then least(seat_rank0 + 1, len(seat_tiers)) else seat_rank0 end as seat_rank,
                 customer_since, u_breadth,
-                1 + cast(floor({s.u('n', 'user_num', 't')} * {spread}) as integer) as n_events,
+                1 + cast(floor({s.u('n', 'user_num', 't')}
+                               * case when is_power_user then 2 else {spread} end) as integer)
+                    as n_events,
                 {s.u('dup', 'user_num', 't')} < 0.001 as has_duplicate
             from user_days
-            where {s.u('active', 'user_num', 't')} < least(1.0, {activity}) * {thin}
+            where {s.u('active', 'user_num', 't')} < case when is_power_user
+                then {power_activity} else least(1.0, {activity}) * {thin} end
         ),
         with_features as (
             select *, [{', '.join(seat_feature_lists)}][seat_rank] as feats from active
@@ -606,7 +611,7 @@ class _Builder:
                 case when upgrade_term is not null and day >= customer_since + 365 * upgrade_term
                      then least(seat_rank0 + 1, len(seat_tiers)) else seat_rank0 end as seat_rank
             from g_account_days
-            where {s.u('attempt', 'i', 't')} < case when reaches_for_gated then 0.12 else 0.004 end
+            where {s.u('attempt', 'i', 't')} < case when reaches_for_gated then 0.08 else 0.003 end
         )
         select
             'G' || cast(i as varchar) || '-' || cast(t as varchar),
@@ -655,9 +660,9 @@ class _Builder:
     def marketing_and_crm(self) -> None:
         s, o = self.s, self.o
         interest = """case
-            when archetype = 'grower' or reaches_for_gated then 0.05
-            when archetype in ('decliner', 'churner') then 0.005
-            else 0.015 end"""
+            when archetype = 'grower' or reaches_for_gated then 0.02
+            when archetype in ('decliner', 'churner') then 0.002
+            else 0.005 end"""
         self.sql(f"""
         insert into raw.marketing_events
         select
@@ -724,9 +729,11 @@ class _Builder:
         insert into raw.crm_activities
         with acts as (
             select *,
-                {s.u('exec_contact', 'i', 't')} < case when archetype = 'grower' then 0.3
-                    else 0.15 end as is_exec,
-                {s.n('contact', '3 + tenure // 60', 'i', 't')} as contact_n
+                {s.u('exec_contact', 'i', 't')} < case when archetype = 'grower' then 0.2
+                    else 0.08 end as is_exec,
+                case when {s.u('new_contact', 'i', 't')} < 0.15
+                     then 3 + tenure // 90
+                     else {s.n('contact', 3, 'i', 't')} end as contact_n
             from g_account_days
             where {s.u('act', 'i', 't')} < case segment when 'enterprise' then 0.08
                   when 'mid_market' then 0.04 else 0.015 end

@@ -30,18 +30,21 @@ owned as (
 usage as (
 
     select * from {{ ref('int_account_usage_daily') }}
+    where date_day >= {{ first_day }}
 
 ),
 
 units as (
 
     select * from {{ ref('int_product_usage_daily') }}
+    where date_day >= {{ first_day }}
 
 ),
 
 activity as (
 
     select * from {{ ref('int_account_activity_daily') }}
+    where date_day >= {{ first_day }}
 
 ),
 

@@ -14,18 +14,21 @@ with owned as (
 seats as (
 
     select * from {{ ref('int_seats_daily') }}
+    where date_day >= {{ first_day }}
 
 ),
 
 units as (
 
     select * from {{ ref('int_product_usage_daily') }}
+    where date_day >= {{ first_day }}
 
 ),
 
 feature_gaps as (
 
     select * from {{ ref('int_feature_gap_daily') }}
+    where date_day >= {{ first_day }}
 
 ),
 
