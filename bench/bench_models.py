@@ -128,7 +128,9 @@ def main() -> None:
         figures["generate_s"] = round(generated.seconds, 1)
         figures["usage_events"] = generated.row_counts["usage_events"]
     else:
-        con = duckdb.connect(str(args.db), read_only=True)
+        con = duckdb.connect(str(args.db))
+        # the day an earlier run appended is not part of the generated data
+        con.execute("delete from raw.usage_events where event_id like 'N%'")
         as_of = datetime.combine(
             con.execute("select max(cast(occurred_at as date)) from raw.usage_events"
                         ).fetchone()[0],

@@ -107,12 +107,16 @@ velocity as (
 
 ),
 
-user_active_days as (
+-- one pass over the last 90 days of usage, one row per user who used it
+recent_users as (
 
-    select account_id, user_id, count(distinct usage_date) as active_days
+    select
+        account_id,
+        user_id,
+        count(distinct case when usage_date >= {{ add_days(-29, d) }} then usage_date end)
+            as active_days_30d
     from usage_daily
     where user_id is not null
-        and usage_date >= {{ add_days(-29, d) }}
     group by account_id, user_id
 
 ),
@@ -121,21 +125,21 @@ power_users as (
 
     select
         account_id,
-        count(*) as active_users,
-        sum({{ as_int('active_days >= ' ~ var('expansion_power_user_min_days')) }}) as power_users
-    from user_active_days
+        sum({{ as_int('active_days_30d > 0') }}) as active_users,
+        sum({{ as_int('active_days_30d >= ' ~ var('expansion_power_user_min_days')) }}) as power_users
+    from recent_users
     group by account_id
 
 ),
 
 department_usage as (
 
-    select usage_daily.account_id, count(distinct users.department) as departments_90d
-    from usage_daily
+    select recent_users.account_id, count(distinct users.department) as departments_90d
+    from recent_users
     inner join users
-        on users.user_id = usage_daily.user_id
+        on users.user_id = recent_users.user_id
     where users.department is not null
-    group by usage_daily.account_id
+    group by recent_users.account_id
 
 ),
 
