@@ -545,8 +545,8 @@ class _Builder:
         account_day_rows = self.con.execute("select count(*) from g_account_days").fetchone()[0]
         gated_estimate = account_day_rows * 0.05
         usage_estimate = self.con.execute(
-            f"select count(*) * 3 from g_account_days where has_usage_product "
-            f"and day >= customer_since + 90"
+            "select count(*) * 3 from g_account_days where has_usage_product "
+            "and day >= customer_since + 90"
         ).fetchone()[0]
         power_activity, power_events_per_day = 0.55, 1.5
         power_estimate = (power_user_days or 0) * power_activity * power_events_per_day
