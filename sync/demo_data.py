@@ -468,6 +468,28 @@ class _Builder:
         # nobody leaves before arriving: a login created after its account
         # churned, or deactivated before its creation, never existed
         self.sql("delete from g_users where deactivated_on <= created_on")
+        # A team cannot outgrow the seats it bought: a newcomer beyond the
+        # current term's seats gets a login when a renewal buys the seat.
+        self.sql(f"""
+        create or replace temp table g_seat_wait as
+        select u.user_id,
+               min(l.start_date) filter (where l.seats_purchased > u.j) as seat_from,
+               min(l.start_date) filter (where l.seats_purchased > u.j
+                                         and l.start_date + 364 >= u.created_on) as seat_by_term
+        from g_users u
+        join g_lines l on l.i = u.i and l.product = '{SEAT_PRODUCT}'
+        group by u.user_id
+        """)
+        self.sql("""
+        update g_users set created_on = greatest(g_users.created_on, w.seat_by_term)
+        from g_seat_wait w
+        where w.user_id = g_users.user_id and w.seat_by_term is not null
+        """)
+        self.sql(f"""
+        delete from g_users
+        where user_id not in (select user_id from g_seat_wait where seat_by_term is not null)
+           or created_on > {self.as_of}
+        """)
         self.sql(f"""
         insert into raw.users
         select user_id, account_id, 'user' || cast(j as varchar) || '@' || domain,
