@@ -465,9 +465,6 @@ class _Builder:
         from timed
         where customer_since + created_offset <= {self.as_of}
         """)
-        # nobody leaves before arriving: a login created after its account
-        # churned, or deactivated before its creation, never existed
-        self.sql("delete from g_users where deactivated_on <= created_on")
         # A team cannot outgrow the seats it bought: a newcomer beyond the
         # current term's seats gets a login when a renewal buys the seat.
         self.sql(f"""
@@ -490,6 +487,9 @@ class _Builder:
         where user_id not in (select user_id from g_seat_wait where seat_by_term is not null)
            or created_on > {self.as_of}
         """)
+        # nobody leaves before arriving: a login created after its account
+        # churned, or deactivated before its creation, never existed
+        self.sql("delete from g_users where deactivated_on <= created_on")
         self.sql(f"""
         insert into raw.users
         select user_id, account_id, 'user' || cast(j as varchar) || '@' || domain,

@@ -105,6 +105,8 @@ def test_values_follow_the_contract(generated_warehouse: Warehouse):
     assert q("select count(*) from raw.subscriptions "
              "where billing_model not in ('seat', 'usage', 'flat') or end_date < start_date") == 0
     assert q("select count(*) from raw.nps_responses where score not between 0 and 10") == 0
+    assert q("select count(*) from raw.users where deactivated_at <= created_at") == 0
+    assert q("select count(*) from raw.seat_assignments where unassigned_at <= assigned_at") == 0
     assert q("select count(*) from raw.support_tickets "
              "where priority not in ('low', 'normal', 'high', 'urgent')") == 0
     unknown_tiers = q(
