@@ -40,3 +40,14 @@
 {% macro panel_start() -%}
     {{ add_days(-60, history_start()) }}
 {%- endmacro %}
+
+{#- The first month that is not complete on a day: month m is complete on d
+    when its last day <= d, so on a month's last day that month is complete. -#}
+{% macro first_incomplete_month(date_expression) -%}
+    cast({{ dbt.date_trunc('month', add_days(1, date_expression)) }} as date)
+{%- endmacro %}
+
+{#- The last day of the last complete month on a day. -#}
+{% macro last_complete_month_end(date_expression) -%}
+    {{ add_days(-1, first_incomplete_month(date_expression)) }}
+{%- endmacro %}

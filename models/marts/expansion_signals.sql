@@ -39,7 +39,7 @@ limits as (
 last_complete_month as (
 
     select * from {{ ref('int_consumption_monthly') }}
-    where month_end = {{ add_days(-1, 'cast(' ~ dbt.date_trunc('month', add_days(1, d)) ~ ' as date)') }}
+    where month_end = {{ last_complete_month_end(d) }}
 
 ),
 

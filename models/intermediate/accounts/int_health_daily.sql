@@ -50,9 +50,7 @@ activity as (
 
 tier_feature_counts as (
 
-    select product, plan_tier, count(*) as feature_count
-    from {{ ref('tier_features') }}
-    group by product, plan_tier
+    {{ tier_feature_counts() }}
 
 ),
 

@@ -23,7 +23,7 @@ with lines as (
 
 months as (
 
-    {{ dbt.date_spine('month', earliest_month, 'cast(' ~ dbt.date_trunc('month', add_days(1, as_of_date())) ~ ' as date)') }}
+    {{ dbt.date_spine('month', earliest_month, first_incomplete_month(as_of_date())) }}
 
 ),
 

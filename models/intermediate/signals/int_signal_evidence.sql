@@ -81,16 +81,16 @@ last_two_months as (
     select
         account_id,
         product,
-        max(case when month_end = {{ add_days(-1, 'cast(' ~ dbt.date_trunc('month', add_days(1, d)) ~ ' as date)') }}
+        max(case when month_end = {{ last_complete_month_end(d) }}
             then consumption_ratio end) as last_month_ratio,
         min(consumption_ratio) as lowest_ratio,
-        max(case when month_end = {{ add_days(-1, 'cast(' ~ dbt.date_trunc('month', add_days(1, d)) ~ ' as date)') }}
+        max(case when month_end = {{ last_complete_month_end(d) }}
             then units_used end) as last_month_units_used,
-        max(case when month_end = {{ add_days(-1, 'cast(' ~ dbt.date_trunc('month', add_days(1, d)) ~ ' as date)') }}
+        max(case when month_end = {{ last_complete_month_end(d) }}
             then units_committed end) as last_month_units_committed
     from consumption
     where month_end >= cast({{ dbt.dateadd('month', -var('expansion_consumption_months'),
-                                           dbt.date_trunc('month', add_days(1, d))) }} as date)
+                                           first_incomplete_month(d)) }} as date)
         and month_end <= {{ d }}
     group by account_id, product
 
@@ -131,11 +131,7 @@ attach as (
         and problem.product = owned.product
         and problem.tier_rank = 0
         and problem.problem_feature = attach_rules.problem_feature
-    left join (
-        select product, plan_tier, count(*) as feature_count
-        from {{ ref('tier_features') }}
-        group by product, plan_tier
-    ) as tier_size
+    left join ({{ tier_feature_counts() }}) as tier_size
         on tier_size.product = owned.product
         and tier_size.plan_tier = owned.current_plan_tier
     group by attach_rules.offer_product, owned.account_id

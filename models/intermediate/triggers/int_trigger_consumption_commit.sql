@@ -28,7 +28,7 @@ candidate_days as (
         account_id,
         product,
         date_day,
-        cast({{ dbt.date_trunc('month', add_days(1, 'date_day')) }} as date) as first_incomplete_month
+        {{ first_incomplete_month('date_day') }} as first_incomplete_month
     from owned
 
 ),

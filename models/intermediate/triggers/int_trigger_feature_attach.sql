@@ -27,9 +27,7 @@ adoption as (
 
 tier_sizes as (
 
-    select product, plan_tier, count(*) as feature_count
-    from {{ ref('tier_features') }}
-    group by product, plan_tier
+    {{ tier_feature_counts() }}
 
 ),
 
