@@ -140,3 +140,19 @@ def test_signals_that_fired_earlier_convert_more_often(built_warehouse: Warehous
         """)[0]
     with_signal, without_signal = rate
     assert with_signal > 2 * without_signal
+
+
+def test_play_performance_counts_conversions_of_matured_episodes(built_warehouse: Warehouse):
+    rows = built_warehouse.query(
+        "select play_id, episodes, matured_episodes, conversions, conversion_rate, lift "
+        "from marts.play_performance")
+    assert {r[0] for r in rows} == set(_plays())
+    episodes = dict(built_warehouse.query(
+        "select play_id, count(*) from intermediate.int_signal_episodes group by play_id"))
+    for play_id, total, matured, conversions, rate, _lift in rows:
+        assert total == episodes.get(play_id, 0)
+        assert conversions <= matured <= total
+        if matured:
+            assert rate == conversions / matured
+    lift = {r[0]: r[5] for r in rows}
+    assert lift["seat_expansion"] is not None and lift["seat_expansion"] > 1
