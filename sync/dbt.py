@@ -26,13 +26,10 @@ class BuildOptions:
     as_of: date
     target: str | None = None
     full_refresh: bool = False
-    select: str | None = None
-    extra_vars: dict[str, object] | None = None
 
 
 def dbt_args(command: str, options: BuildOptions) -> list[str]:
-    dbt_vars: dict[str, object] = {"expansion_as_of": options.as_of.isoformat()}
-    dbt_vars.update(options.extra_vars or {})
+    dbt_vars = {"expansion_as_of": options.as_of.isoformat()}
     args = [
         command,
         "--project-dir", str(PROJECT_ROOT),
@@ -43,8 +40,6 @@ def dbt_args(command: str, options: BuildOptions) -> list[str]:
         args += ["--target", options.target]
     if options.full_refresh and command in ("build", "run", "seed"):
         args.append("--full-refresh")
-    if options.select:
-        args += ["--select", options.select]
     return args
 
 

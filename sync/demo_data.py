@@ -315,7 +315,6 @@ class _Builder:
     # -- subscriptions ------------------------------------------------------------
     def lines(self) -> None:
         """Contract lines: yearly terms from the customer's start; renewals are new rows."""
-        s = self.s
         self.sql(f"""
         create or replace temp table g_lines as
         with terms as (
@@ -401,11 +400,10 @@ class _Builder:
                committed_units_per_month, arr, start_date, end_date, cancelled_on
         from g_lines
         """)
-        del s
 
     # -- users and seats ------------------------------------------------------------
     def users(self) -> None:
-        s, o = self.s, self.o
+        s = self.s
         # Growers' assigned seats grow 35% a year from 74% of their first
         # purchase, so each term crosses 85% utilization about half way.
         self.sql(f"""
@@ -505,7 +503,6 @@ class _Builder:
                cast(deactivated_on as timestamp) + to_seconds(43200)
         from g_users
         """)
-        del o
 
     # -- the account x day spine for low-volume behaviour ----------------------------------
     def account_days(self) -> None:
@@ -680,7 +677,7 @@ class _Builder:
 
     # -- marketing, NPS, tickets, CRM activities, outcomes ---------------------------
     def marketing_and_crm(self) -> None:
-        s, o = self.s, self.o
+        s = self.s
         interest = """case
             when archetype = 'grower' or reaches_for_gated then 0.02
             when archetype in ('decliner', 'churner') then 0.002
@@ -793,7 +790,6 @@ class _Builder:
           and achieved >= (select min(created_on) from g_users u where u.account_id = candidates.account_id
                            and u.j = 0)
         """)
-        del o
 
     # -- opportunities --------------------------------------------------------------
     def opportunities(self) -> None:

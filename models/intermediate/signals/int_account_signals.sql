@@ -49,9 +49,12 @@ users as (
 
 ),
 
-departments as (
+new_departments as (
 
-    select * from {{ ref('int_department_first_usage') }}
+    -- the departmental_expansion condition, as its trigger evaluated it
+    select distinct account_id
+    from {{ ref('int_trigger_departmental_expansion') }}
+    where date_day = {{ d }}
 
 ),
 
@@ -140,18 +143,6 @@ department_usage as (
         on users.user_id = recent_users.user_id
     where users.department is not null
     group by recent_users.account_id
-
-),
-
-new_departments as (
-
-    select distinct new_department.account_id
-    from departments as new_department
-    inner join departments as earlier_department
-        on earlier_department.account_id = new_department.account_id
-        and earlier_department.first_usage_date < cast({{ dbt.date_trunc('quarter', d) }} as date)
-    where new_department.first_usage_date >= cast({{ dbt.date_trunc('quarter', d) }} as date)
-        and new_department.first_usage_date <= {{ d }}
 
 ),
 

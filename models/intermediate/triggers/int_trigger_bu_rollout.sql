@@ -51,7 +51,15 @@ active_members as (
 
 final as (
 
-    select account_days.account_id, 'bu_rollout' as play_id, '' as product, account_days.date_day
+    select
+        account_days.account_id,
+        'bu_rollout' as play_id,
+        '' as product,
+        account_days.date_day,
+        health.health_score,
+        account_days.tenure_days,
+        family_sizes.family_members - active_members.active_family_members
+            as business_units_without_contract
     from account_days
     inner join health
         on health.account_id = account_days.account_id

@@ -39,7 +39,15 @@ final as (
         candidate_days.account_id,
         'consumption_commit' as play_id,
         candidate_days.product,
-        candidate_days.date_day
+        candidate_days.date_day,
+        -- the evidence: the last complete month and the weaker of the two
+        max(case when consumption.month_end = {{ add_days(-1, 'candidate_days.first_incomplete_month') }}
+            then consumption.units_used end) as last_month_units_used,
+        max(case when consumption.month_end = {{ add_days(-1, 'candidate_days.first_incomplete_month') }}
+            then consumption.units_committed end) as last_month_units_committed,
+        max(case when consumption.month_end = {{ add_days(-1, 'candidate_days.first_incomplete_month') }}
+            then consumption.consumption_ratio end) as last_month_ratio,
+        min(consumption.consumption_ratio) as lowest_ratio
     from candidate_days
     inner join consumption
         on consumption.account_id = candidate_days.account_id

@@ -26,20 +26,38 @@ quarters as (
 
 ),
 
-final as (
+new_departments as (
 
-    select distinct
+    select
         new_department.account_id,
-        'departmental_expansion' as play_id,
-        '' as product,
-        quarters.date_day
+        quarters.date_day,
+        quarters.quarter_start,
+        new_department.department
     from quarters
     inner join departments as new_department
         on new_department.first_usage_date >= quarters.quarter_start
         and new_department.first_usage_date <= quarters.date_day
-    inner join departments as earlier_department
-        on earlier_department.account_id = new_department.account_id
-        and earlier_department.first_usage_date < quarters.quarter_start
+
+),
+
+final as (
+
+    select
+        new_departments.account_id,
+        'departmental_expansion' as play_id,
+        '' as product,
+        new_departments.date_day,
+        count(*) as new_departments,
+        {{ dbt.listagg('new_departments.department', "', '", 'order by new_departments.department') }}
+            as department_names
+    from new_departments
+    where exists (
+        select 1
+        from departments as earlier_department
+        where earlier_department.account_id = new_departments.account_id
+            and earlier_department.first_usage_date < new_departments.quarter_start
+    )
+    group by new_departments.account_id, new_departments.date_day
 
 )
 

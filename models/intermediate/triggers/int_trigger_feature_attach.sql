@@ -36,6 +36,7 @@ rule_days as (
     select
         prerequisite.account_id,
         attach_rules.offer_product,
+        attach_rules.prerequisite_product,
         prerequisite.date_day,
         attach_rules.min_days_since_purchase,
         attach_rules.min_feature_adoption_pct,
@@ -72,11 +73,20 @@ rule_days as (
 
 final as (
 
-    select distinct account_id, 'feature_attach' as play_id, offer_product as product, date_day
+    -- rules sharing an offer share a key; the evidence is the strongest rule
+    select
+        account_id,
+        'feature_attach' as play_id,
+        offer_product as product,
+        date_day,
+        max(prerequisite_product) as prerequisite_product,
+        max(feature_adoption) as feature_adoption,
+        max(problem_events_30d) as problem_events_30d
     from rule_days
     where days_since_purchase >= min_days_since_purchase
         and feature_adoption >= min_feature_adoption_pct
         and problem_events_30d >= problem_min_events
+    group by account_id, offer_product, date_day
 
 )
 
