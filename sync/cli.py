@@ -184,9 +184,13 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from sync.dbt import DbtFailed
+    from sync.warehouse import WarehouseBusy
 
     try:
         return COMMANDS[args.command](args)
+    except WarehouseBusy as error:  # dbt could not open the DuckDB file another run holds
+        print(f"Skipped: {error}", file=sys.stderr)
+        return EXIT_LOCKED
     except DbtFailed as error:
         print(f"error: {error}", file=sys.stderr)
         for problem in error.problems:

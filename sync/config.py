@@ -68,6 +68,7 @@ class SyncSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lock_timeout_minutes: int = 120  # a lock older than this belongs to a dead run
     mapping_path: Path | None = None
+    slack_lookup_days: int = 7  # owner -> Slack user and DM channel remembered this long
 
     def describe(self) -> list[str]:
         """What is configured, for people; values of secrets are never shown."""
@@ -166,4 +167,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> SyncSettings:
         ),
         lock_timeout_minutes=_int(env, "EXPANSION_SYNC_LOCK_TIMEOUT_MINUTES", 120, minimum=1),
         mapping_path=mapping_path,
+        slack_lookup_days=_int(env, "EXPANSION_SYNC_SLACK_LOOKUP_DAYS", 7, minimum=0),
     )

@@ -11,6 +11,7 @@ from datetime import date
 
 from sync.project import PROJECT_ROOT, duckdb_path
 from sync.test_failures import explain
+from sync.warehouse import is_duckdb_lock_conflict, warehouse_busy
 
 
 class DbtFailed(RuntimeError):
@@ -47,18 +48,30 @@ def run_dbt(command: str, options: BuildOptions) -> None:
     """Run dbt in a child process; raise DbtFailed when it does not succeed.
 
     A child process, so that dbt lets go of the DuckDB file (one writer at a
-    time) before anything else here opens it.
+    time) before anything else here opens it. Its output is passed through and
+    watched for DuckDB's file-lock error: dbt failing because another run holds
+    the file raises WarehouseBusy, not DbtFailed.
     """
     # profiles.yml reads the warehouse path from the environment; pin it to an
     # absolute path so dbt resolves the same file whatever the working directory.
     env = {**os.environ, "EXPANSION_DUCKDB_PATH": str(duckdb_path())}
-    completed = subprocess.run(
+    locked_out = False
+    with subprocess.Popen(
         [sys.executable, "-m", "dbt.cli.main", *dbt_args(command, options)],
-        cwd=PROJECT_ROOT, env=env, check=False,
-    )
-    if completed.returncode != 0:
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, errors="replace",
+    ) as child:
+        assert child.stdout is not None
+        for line in child.stdout:
+            sys.stdout.write(line)
+            locked_out = locked_out or is_duckdb_lock_conflict(line)
+        returncode = child.wait()
+    sys.stdout.flush()
+    if returncode != 0:
+        if locked_out:
+            raise warehouse_busy(duckdb_path())
         problems = explain(PROJECT_ROOT / "target", _first_row_reader(options.target))
-        raise DbtFailed(f"dbt {command} failed (exit code {completed.returncode})", problems)
+        raise DbtFailed(f"dbt {command} failed (exit code {returncode})", problems)
 
 
 def _first_row_reader(target: str | None):

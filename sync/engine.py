@@ -27,7 +27,7 @@ from slack_sdk import WebClient
 from sync.config import SyncSettings
 from sync.connections import SalesforceConnection
 from sync.errors import SyncAborted, describe
-from sync.ledger import Intent, Ledger, LockHeld, Operation
+from sync.ledger import Intent, Ledger, LockHeld, Operation, SlackRecipients
 from sync.mapping import Mapping
 from sync.plan import (
     OPPORTUNITY,
@@ -122,6 +122,7 @@ class SyncRun:
         self.slack = None if self.preview or slack is None else SlackWriter(
             slack, mapping.slack_event_type, settings.retry,
             settings.slack.fallback_channel, settings.slack.ops_channel,
+            recipients=SlackRecipients(db, settings.slack_lookup_days),
         )
         self.as_of = as_of
         self.checkpoint = checkpoint or (lambda name: None)
@@ -369,7 +370,9 @@ class SyncRun:
                 continue
             self._send(plan, notice, known)
 
-    def _send(self, plan: Plan, notice: Notice, known: dict[tuple[str, str], str]) -> None:
+    def _send(
+        self, plan: Plan, notice: Notice, known: dict[tuple[str, str], str], again: bool = False
+    ) -> None:
         assert self.slack is not None
         action = ("reply." if notice.kind == "escalation" else "message.") + notice.kind
         try:
@@ -391,6 +394,10 @@ class SyncRun:
         except Exception as error:
             if not may_have_posted(error):
                 self.ledger.clear_intent(notice.notice_id)  # answered: certainly not posted
+                if not (again or notice.thread_channel) and self.slack.forget_gone_channel(
+                        notice.owner_email, channel, error):
+                    self._send(plan, notice, known, again=True)  # a remembered DM was gone
+                    return
             self._slack_failed(notice, action, error)
             return
         self.checkpoint("slack.posted")

@@ -7,9 +7,14 @@
 * slack_intents: a message about to be sent. Written before chat.postMessage
   and removed once its ts is committed; one still here on the next run means
   "maybe sent": the channel is searched before sending again.
-* runs: one row per run (mode, status, counts, error).
+* runs: one row per run (mode, status, counts, error). A run whose process
+  died stays `running` until the next run takes the lock, which closes it as
+  `abandoned`.
 * operations: one row per record or message a run planned, sent or failed.
 * run_lock: one row while a run holds the lock.
+* slack_recipients: per owner email, the Slack user and direct-message
+  channel last looked up (user_id null: no Slack user, the fallback channel),
+  so a daily run asks Slack only about owners it has not seen lately.
 """
 
 from __future__ import annotations
@@ -50,7 +55,13 @@ DDL = (
         error_code varchar, error_message varchar, detail varchar)""",
     f"""create table if not exists {SCHEMA}.run_lock (
         name varchar primary key, run_id varchar, holder varchar, acquired_at timestamp)""",
+    f"""create table if not exists {SCHEMA}.slack_recipients (
+        owner_email varchar primary key, user_id varchar, channel_id varchar,
+        looked_up_at timestamp)""",
 )
+ABANDONED = "abandoned"  # runs.status of a run whose process died before it finished
+# Runs that ended without saying whether the sync works: skipped by the ops-channel streak.
+NO_VERDICT = (ABANDONED, "interrupted")
 
 
 def now() -> datetime:
@@ -120,15 +131,22 @@ class Ledger:
         return f"{socket.gethostname()}:{os.getpid()}"
 
     def acquire_lock(self, run_id: str, timeout_minutes: int) -> None:
-        """Take the lock, or take over one whose run is dead; LockHeld otherwise."""
+        """Take the lock, or take over one whose run is dead; LockHeld otherwise.
+
+        Once the lock is ours no other run can be under way, so every other run
+        still `running` in the run log died before finishing: it is closed as
+        `abandoned`, the one whose lock was taken over saying so in its error.
+        """
         try:
             self.db.execute(
                 f"insert into {SCHEMA}.run_lock values (?, ?, ?, ?)",
                 [LOCK_NAME, run_id, self.holder(), now()],
             )
-            return
         except Exception:  # each driver names its key violation differently; look at the row
             pass
+        else:
+            self._abandon_other_runs(run_id)
+            return
         found = self.db.execute(
             f"select run_id, holder, acquired_at from {SCHEMA}.run_lock where name = ?",
             [LOCK_NAME],
@@ -136,7 +154,8 @@ class Ledger:
         if not found:
             return self.acquire_lock(run_id, timeout_minutes)
         other_run, holder, acquired_at = found[0]
-        if not self._is_dead(holder, acquired_at, timeout_minutes):
+        why_dead = self._why_dead(holder, acquired_at, timeout_minutes)
+        if why_dead is None:
             raise LockHeld(
                 f"another sync run ({other_run}, {holder}) has held the lock since "
                 f"{acquired_at:%Y-%m-%d %H:%M} UTC"
@@ -148,20 +167,41 @@ class Ledger:
         )
         if not taken:
             raise LockHeld("another sync run took the lock at the same moment")
+        self._abandon_other_runs(
+            run_id, other_run, f"its lock was taken over by run {run_id}: {why_dead}"
+        )
 
-    def _is_dead(self, holder: str, acquired_at: datetime, timeout_minutes: int) -> bool:
+    def _why_dead(self, holder: str, acquired_at: datetime, timeout_minutes: int) -> str | None:
+        """Why the lock's holder is taken for dead, or None while it may be alive."""
         if now() - acquired_at > timedelta(minutes=timeout_minutes):
-            return True
+            return f"the lock was older than {timeout_minutes} minutes"
         host, _, pid = str(holder).rpartition(":")
         if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-            return False  # another machine, or this very process: assume alive
+            return None  # another machine, or this very process: assume alive
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:
-            return True
+            return f"its process {holder} was gone"
         except PermissionError:
-            return False
-        return False
+            return None
+        return None
+
+    def _abandon_other_runs(
+        self, run_id: str, taken_over: str | None = None, why: str | None = None
+    ) -> None:
+        stamp = now()
+        if taken_over is not None:
+            self.db.execute(
+                f"update {SCHEMA}.runs set status = ?, finished_at = ?, error = ? "
+                "where run_id = ? and status = 'running'",
+                [ABANDONED, stamp, why, taken_over],
+            )
+        self.db.execute(
+            f"update {SCHEMA}.runs set status = ?, finished_at = ?, error = ? "
+            "where status = 'running' and run_id <> ?",
+            [ABANDONED, stamp, f"still running when run {run_id} took the lock: "
+             "its process died before it finished", run_id],
+        )
 
     def release_lock(self, run_id: str) -> None:
         self.db.execute(
@@ -190,11 +230,18 @@ class Ledger:
         )
 
     def previous_run(self, run_id: str, mode: str = "apply") -> RunRecord | None:
-        """The latest finished run of a mode before this one (for the ops-channel streak)."""
+        """The latest finished run of a mode before this one (for the ops-channel streak).
+
+        Abandoned runs (their process died) and interrupted ones are skipped: they
+        ended without saying whether the sync works, and are not failures. So
+        failed, abandoned, ok still posts "works again", and failed, abandoned,
+        failed stays one failing streak with one notice.
+        """
         found = self.db.execute(
             f"select run_id, mode, status, error from {SCHEMA}.runs where mode = ? "
-            "and run_id <> ? and finished_at is not null order by started_at desc limit 1",
-            [mode, run_id],
+            "and run_id <> ? and finished_at is not null and status not in (?, ?) "
+            "order by started_at desc limit 1",
+            [mode, run_id, *NO_VERDICT],
         )
         return RunRecord(*found[0]) if found else None
 
@@ -325,3 +372,59 @@ class Ledger:
                     [(s, intent.channel, ts, urgencies.get(s), None) for s in intent.signal_ids],
                 )
             self.clear_intent(intent.notice_id)
+
+
+# --- Slack recipients --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlackRecipient:
+    user_id: str | None  # None: no Slack user has this email; the fallback channel is used
+    channel_id: str | None  # the direct-message channel with user_id
+
+
+class SlackRecipients:
+    """Owner email -> Slack user and direct-message channel, remembered between runs.
+
+    Entries looked up more than `max_age_days` ago are not used, so a changed
+    or new Slack account is found within that time; 0 remembers only within
+    one run. Read once per run, on first use (after Ledger.ensure_schema). The
+    sync lock makes the run the only writer, so no transaction is needed.
+    """
+
+    def __init__(self, db: Database, max_age_days: int) -> None:
+        self.db = db
+        self.max_age = timedelta(days=max_age_days)
+        self._known: dict[str, SlackRecipient] | None = None
+
+    @staticmethod
+    def _key(email: str) -> str:
+        return email.strip().lower()
+
+    def _entries(self) -> dict[str, SlackRecipient]:
+        if self._known is None:
+            rows = self.db.execute(
+                f"select owner_email, user_id, channel_id from {SCHEMA}.slack_recipients "
+                "where looked_up_at > ?",
+                [now() - self.max_age],
+            )
+            self._known = {str(e): SlackRecipient(u, c) for e, u, c in rows}
+        return self._known
+
+    def get(self, email: str) -> SlackRecipient | None:
+        """The remembered recipient, or None when never looked up or expired."""
+        return self._entries().get(self._key(email))
+
+    def remember(self, email: str, recipient: SlackRecipient) -> None:
+        key = self._key(email)
+        self.db.execute(f"delete from {SCHEMA}.slack_recipients where owner_email = ?", [key])
+        self.db.execute(
+            f"insert into {SCHEMA}.slack_recipients values (?, ?, ?, ?)",
+            [key, recipient.user_id, recipient.channel_id, now()],
+        )
+        self._entries()[key] = recipient
+
+    def forget(self, email: str) -> None:
+        key = self._key(email)
+        self.db.execute(f"delete from {SCHEMA}.slack_recipients where owner_email = ?", [key])
+        self._entries().pop(key, None)

@@ -16,11 +16,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from sync.errors import Kind, RetryPolicy, SyncAborted, classify, describe, retrying
+from sync.ledger import SlackRecipient, SlackRecipients
 from sync.slack_messages import Message
 
 HISTORY_PAGE = 200
 # A message is looked for from a little before its intent was recorded: clocks differ.
 CLOCK_MARGIN_SECONDS = 300
+# A post to a remembered direct-message channel answered with one of these: the channel
+# or its user is gone, and the owner is worth looking up again.
+GONE_RECIPIENT_ERRORS = frozenset(
+    {"channel_not_found", "is_archived", "user_not_found", "user_disabled"}
+)
 
 
 class NoRecipient(Exception):
@@ -53,6 +59,8 @@ class SlackWriter:
         policy: RetryPolicy | None = None,
         fallback_channel: str = "",
         ops_channel: str = "",
+        *,
+        recipients: SlackRecipients,
     ) -> None:
         # The SDK's own retry handlers would repost after a dropped connection; retries
         # here go through sync.errors, which looks in the channel first.
@@ -62,8 +70,8 @@ class SlackWriter:
         self.policy = policy or RetryPolicy()
         self.fallback_channel = fallback_channel
         self.ops_channel = ops_channel
-        self._users: dict[str, str | None] = {}
-        self._dms: dict[str, str] = {}
+        self.recipients = recipients
+        self._asked: set[str] = set()  # owners looked up in this run: asking again is futile
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         for attempt in retrying(self.policy):
@@ -80,26 +88,54 @@ class SlackWriter:
     # --- recipients ----------------------------------------------------------------------
 
     def user_id(self, email: str) -> str | None:
-        key = email.strip().lower()
-        if key not in self._users:
-            try:
-                found = self._call("users_lookupByEmail", email=email.strip())
-                user = found["user"]
-                self._users[key] = None if user.get("deleted") else user["id"]
-            except SlackApiError as error:
-                if error.response.get("error") != "users_not_found":
-                    raise
-                self._users[key] = None
-        return self._users[key]
+        """The Slack user with this email, asked of Slack; None when there is none."""
+        try:
+            found = self._call("users_lookupByEmail", email=email.strip())
+        except SlackApiError as error:
+            if error.response.get("error") != "users_not_found":
+                raise
+            return None
+        user = found["user"]
+        return None if user.get("deleted") else str(user["id"])
+
+    def recipient(self, email: str) -> SlackRecipient:
+        """The owner's user and DM channel: remembered, else looked up and remembered."""
+        known = self.recipients.get(email)
+        if known is not None:
+            return known
+        self._asked.add(email.strip().lower())
+        user = self.user_id(email)
+        channel = None
+        if user is not None:
+            channel = str(self._call("conversations_open", users=user)["channel"]["id"])
+        found = SlackRecipient(user, channel)
+        self.recipients.remember(email, found)
+        return found
+
+    def forget_gone_channel(
+        self, owner_email: str | None, channel: str, error: BaseException
+    ) -> bool:
+        """Forget the owner's DM channel, remembered by an earlier run, if a post says it is gone.
+
+        True when it was forgotten: the next channel_for looks the owner up again.
+        """
+        if not owner_email or owner_email.strip().lower() in self._asked:
+            return False
+        if not isinstance(error, SlackApiError):
+            return False
+        if error.response.get("error") not in GONE_RECIPIENT_ERRORS:
+            return False
+        known = self.recipients.get(owner_email)
+        if known is None or known.channel_id != channel:
+            return False
+        self.recipients.forget(owner_email)
+        return True
 
     def channel_for(self, owner_email: str | None) -> str:
         """The owner's direct-message channel, else the fallback channel."""
-        user = self.user_id(owner_email) if owner_email else None
-        if user is not None:
-            if user not in self._dms:
-                opened = self._call("conversations_open", users=user)
-                self._dms[user] = opened["channel"]["id"]
-            return self._dms[user]
+        channel = self.recipient(owner_email).channel_id if owner_email else None
+        if channel is not None:
+            return channel
         if self.fallback_channel:
             return self.fallback_channel
         who = "an owner with no Slack user" if owner_email else "a signal with no owner"

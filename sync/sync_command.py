@@ -8,11 +8,11 @@ from datetime import date
 
 from sync.config import load_settings
 from sync.connections import connect_salesforce, connect_slack
-from sync.engine import SyncRun
+from sync.engine import EXIT_CODES, LOCKED, SyncRun
 from sync.errors import SyncAborted
 from sync.mapping import load_mapping
 from sync.sync_report import result_lines
-from sync.warehouse import WarehouseError, connect_warehouse
+from sync.warehouse import WarehouseBusy, WarehouseError, connect_warehouse
 
 EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
 
@@ -36,6 +36,9 @@ def run_sync_command(
         return fail(str(error), EXIT_BAD_INPUT)
     try:
         db = connect_warehouse(target)
+    except WarehouseBusy as error:  # the DuckDB file is held by another run's build or sync
+        say(f"Sync skipped: {error}")
+        return EXIT_CODES[LOCKED]
     except WarehouseError as error:
         return fail(str(error), EXIT_BAD_INPUT)
     try:

@@ -34,6 +34,22 @@ class WarehouseError(RuntimeError):
     """The warehouse cannot be opened, or the mart is not there (run the build first)."""
 
 
+class WarehouseBusy(WarehouseError):
+    """Another process (a build or a sync) holds the DuckDB file: another run is under way."""
+
+
+# What DuckDB says when another process holds the file's write lock.
+DUCKDB_LOCK_MESSAGES = ("Could not set lock on file", "Conflicting lock is held")
+
+
+def is_duckdb_lock_conflict(text: str) -> bool:
+    return any(message in text for message in DUCKDB_LOCK_MESSAGES)
+
+
+def warehouse_busy(path: Path | str) -> WarehouseBusy:
+    return WarehouseBusy(f"another run is using the warehouse {path}; nothing was done")
+
+
 class Database:
     """A DB-API connection with `?` placeholders, autocommit, and explicit transactions."""
 
@@ -109,7 +125,9 @@ def connect_duckdb(path: Path) -> Database:
         connection = duckdb.connect(str(path))
     except duckdb.IOException as error:
         # Another process (dbt, or another sync) holds the file: one writer at a time.
-        raise WarehouseError(f"{path} is in use by another process: {error}") from None
+        if is_duckdb_lock_conflict(str(error)):
+            raise warehouse_busy(path) from None
+        raise WarehouseError(f"cannot open {path}: {error}") from None
     return Database(connection, "duckdb", str(path))
 
 

@@ -11,7 +11,7 @@ from sync.ledger import Ledger, LockHeld
 from sync.mapping import load_mapping
 from sync.warehouse import SIGNAL_COLUMNS, Database, connect_postgres
 from tests.support.postgres import PostgresServer, postgres_cluster
-from tests.sync.conftest import MART_DDL, signal_row
+from tests.sync.conftest import MART_DDL, OWNER, signal_row
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +61,30 @@ def test_lock_on_postgres(warehouse):
         ledger.acquire_lock("b", timeout_minutes=60)
     ledger.release_lock("a")
     ledger.acquire_lock("b", timeout_minutes=60)
+
+
+def test_slack_recipients_are_remembered_on_postgres(warehouse, settings, slack,
+                                                     slack_emulator, fallback_channel):
+    def run():
+        return SyncRun(warehouse, settings, load_mapping(), None, slack).run()
+
+    def lookups() -> int:
+        return sum(1 for c in slack_emulator.calls()
+                   if c.kind in ("users.lookupByEmail", "conversations.open"))
+
+    user = slack_emulator.seed_user(OWNER)
+    assert run().status == "ok"
+    assert lookups() == 2
+    warehouse.insert_rows("insert into marts.expansion_signals",
+                          [[signal_row(10)[c] for c in SIGNAL_COLUMNS]])
+    assert run().status == "ok"
+    assert lookups() == 2 and len(slack_emulator.messages_to(user)) == 5
+    warehouse.execute("update expansion_sync.slack_recipients "
+                      "set looked_up_at = looked_up_at - interval '8 days'")
+    warehouse.insert_rows("insert into marts.expansion_signals",
+                          [[signal_row(11)[c] for c in SIGNAL_COLUMNS]])
+    assert run().status == "ok"
+    assert lookups() == 4
+    assert warehouse.execute("select owner_email, user_id from expansion_sync.slack_recipients"
+                             ) == [(OWNER, user)]
+

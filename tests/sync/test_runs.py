@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from xml.etree import ElementTree
@@ -11,12 +14,13 @@ import pytest
 
 from sync import cli
 from sync.config import load_settings
+from sync.emulators import faults
 from sync.emulators.serve import environment
-from sync.ledger import Ledger, LockHeld
+from sync.ledger import Ledger, LockHeld, now
 from sync.mapping import REQUIRED_FIELDS, load_mapping
 from sync.project import PROJECT_ROOT
 from sync.warehouse import connect_duckdb
-from tests.sync.conftest import OWNER, signal_row
+from tests.sync.conftest import OWNER, Mart, signal_row
 
 
 def test_lock_prevents_an_overlapping_run(mart, run_sync, salesforce_emulator, slack_emulator):
@@ -167,3 +171,157 @@ def test_shipped_metadata_defines_every_mapped_field():
     ext = ElementTree.parse(signal_dir / "Signal_Id__c.field-meta.xml").getroot()
     ns = "{http://soap.sforce.com/2006/04/metadata}"
     assert ext.find(f"{ns}externalId").text == "true" and ext.find(f"{ns}unique").text == "true"
+
+
+# --- two runs on one DuckDB file -----------------------------------------------------------
+
+HOLD_THE_FILE = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+sys.stdin.read()  # until the test closes our stdin
+con.close()
+"""
+
+
+class FileHolder:
+    """Another process with the warehouse open, as a build or a sync of another run has it."""
+
+    def __init__(self, path: Path) -> None:
+        self.process = subprocess.Popen([sys.executable, "-c", HOLD_THE_FILE, str(path)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        assert self.process.stdout.readline().strip() == "holding"
+
+    def __enter__(self) -> FileHolder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def test_sync_while_another_process_holds_the_warehouse_exits_locked(
+    mart, salesforce_emulator, slack_emulator, fallback_channel, monkeypatch, capsys
+):
+    mart.write([signal_row(1)])
+    for name, value in emulator_env(salesforce_emulator, slack_emulator, mart,
+                                    fallback_channel).items():
+        monkeypatch.setenv(name, value)
+    with FileHolder(mart.path):
+        assert cli.main(["sync"]) == cli.EXIT_LOCKED
+    printed = capsys.readouterr()
+    assert "another run is using the warehouse" in printed.out + printed.err
+    assert "Could not set lock" not in printed.out + printed.err
+    assert salesforce_emulator.calls() == [] and slack_emulator.calls() == []
+    assert cli.main(["sync"]) == cli.EXIT_OK  # once the other run is done
+
+
+def test_run_while_another_process_holds_the_warehouse_exits_locked(
+    mart, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("EXPANSION_DUCKDB_PATH", str(mart.path))
+    monkeypatch.setenv("EXPANSION_TARGET", "duckdb")
+    # dbt's own files go to the test's directory, not the checkout's target/ and logs/.
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
+    with FileHolder(mart.path):
+        assert cli.main(["run", "--as-of", "2026-11-24"]) == cli.EXIT_LOCKED
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == (
+        f"Skipped: another run is using the warehouse {mart.path}; nothing was done")
+
+
+# --- runs that died ---------------------------------------------------------------------
+
+KILLED_MID_RUN = """
+import os, signal, sys
+from pathlib import Path
+from sync.config import SyncSettings
+from sync.engine import SyncRun
+from sync.mapping import load_mapping
+from sync.warehouse import connect_duckdb
+
+def die(step):
+    if step == "planned":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+SyncRun(connect_duckdb(Path(sys.argv[1])), SyncSettings(), load_mapping(), checkpoint=die).run()
+"""
+
+
+def runs_table(mart: Mart) -> dict[str, tuple]:
+    rows = mart.query("select run_id, status, finished_at, error from expansion_sync.runs")
+    return {r[0]: r[1:] for r in rows}
+
+
+def test_a_killed_run_is_abandoned_by_the_next_run(mart, run_sync, slack_emulator):
+    slack_emulator.seed_user(OWNER)
+    mart.write([signal_row(1)])
+    killed = subprocess.Popen([sys.executable, "-c", KILLED_MID_RUN, str(mart.path)])
+    assert killed.wait(timeout=120) == -9
+    [(dead_run, (status, finished_at, _))] = runs_table(mart).items()
+    assert status == "running" and finished_at is None
+    result = run_sync()
+    assert result.status == "ok"
+    runs = runs_table(mart)
+    status, finished_at, error = runs[dead_run]
+    assert status == "abandoned" and finished_at is not None
+    assert error == (f"its lock was taken over by run {result.run_id}: "
+                     f"its process {socket.gethostname()}:{killed.pid} was gone")
+    assert runs[result.run_id][0] == "ok"
+    assert mart.query("select count(*) from expansion_sync.run_lock") == [(0,)]
+
+
+def dead_holder() -> str:
+    """host:pid of a process that has exited."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    return f"{socket.gethostname()}:{gone.pid}"
+
+
+def leave_a_dead_run(mart: Mart, run_id: str, *, with_lock: bool) -> None:
+    db = connect_duckdb(mart.path)
+    try:
+        ledger = Ledger(db)
+        ledger.ensure_schema()
+        ledger.start_run(run_id, "apply", None)
+        if with_lock:
+            db.execute("insert into expansion_sync.run_lock values ('sync', ?, ?, ?)",
+                       [run_id, dead_holder(), now()])
+    finally:
+        db.close()
+
+
+def test_every_run_left_running_is_closed_once_the_lock_is_held(mart, run_sync):
+    mart.write([signal_row(1)])
+    leave_a_dead_run(mart, "older-dead-run", with_lock=False)  # its lock was taken long ago
+    leave_a_dead_run(mart, "dead-run", with_lock=True)
+    result = run_sync(slack_client=None)
+    runs = runs_table(mart)
+    assert runs["dead-run"][0] == "abandoned"
+    assert runs["dead-run"][2].startswith(f"its lock was taken over by run {result.run_id}")
+    assert runs["older-dead-run"][0] == "abandoned" and runs["older-dead-run"][1] is not None
+    assert "its process died" in runs["older-dead-run"][2]
+    assert runs[result.run_id][0] == "ok"
+
+
+def test_an_abandoned_run_neither_starts_nor_breaks_a_failing_streak(
+    mart, run_sync, salesforce_emulator, slack_emulator, ops_channel
+):
+    mart.write([signal_row(1)])
+    salesforce_emulator.inject(faults.daily_limit(), times=10)
+    assert run_sync().status == "failed"
+    assert len(slack_emulator.messages(ops_channel)) == 1  # runs started failing
+    leave_a_dead_run(mart, "killed-1", with_lock=True)
+    salesforce_emulator.inject(faults.daily_limit(), times=10)
+    assert run_sync().status == "failed"
+    assert len(slack_emulator.messages(ops_channel)) == 1  # still the same streak
+    leave_a_dead_run(mart, "killed-2", with_lock=True)
+    salesforce_emulator.clear_faults()
+    assert run_sync().status == "ok"
+    notices = [m["text"] for m in slack_emulator.messages(ops_channel)]
+    assert len(notices) == 2 and "works again" in notices[1]
+    assert {runs_table(mart)[r][0] for r in ("killed-1", "killed-2")} == {"abandoned"}
+

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sync.emulators import faults
 from tests.sync.conftest import OWNER, ledger_states, signal_row
+
+LOOKUPS = ("users.lookupByEmail", "conversations.open")
 
 
 def test_one_direct_message_per_signal_and_the_fallback_for_the_rest(
@@ -115,3 +119,76 @@ def test_revoked_token_fails_the_run(mart, run_sync, slack_emulator):
     slack_emulator.revoke_token()
     result = run_sync(salesforce=None)
     assert result.status == "failed" and "token_revoked" in (result.error or "")
+
+
+# --- recipients remembered between runs -------------------------------------------------
+
+
+def lookups(slack_emulator) -> Counter:
+    return Counter(c.kind for c in slack_emulator.calls() if c.kind in LOOKUPS)
+
+
+def day_of_signals(first: int) -> list[dict]:
+    """New signals for two owners in Slack, one owner who is not, and one with no owner."""
+    return [signal_row(first), signal_row(first + 1),
+            signal_row(first + 2, owner_email="bo@example.com"),
+            signal_row(first + 3, owner_email="no-slack@example.com"),
+            signal_row(first + 4, owner_email=None)]
+
+
+def test_a_daily_run_asks_slack_only_about_owners_it_has_not_seen(
+    mart, run_sync, slack_emulator, fallback_channel
+):
+    ana, bo = slack_emulator.seed_user(OWNER), slack_emulator.seed_user("bo@example.com")
+    mart.write(day_of_signals(1))
+    assert run_sync(salesforce=None).status == "ok"
+    first = lookups(slack_emulator)
+    assert first == {"users.lookupByEmail": 3, "conversations.open": 2}
+    mart.write(day_of_signals(1) + day_of_signals(10))  # the next day: new signals, same owners
+    result = run_sync(salesforce=None)
+    assert result.status == "ok" and result.counts["slack.signal.sent"] == 5
+    assert lookups(slack_emulator) == first  # not one more lookup or conversations.open
+    assert len(slack_emulator.messages_to(ana)) == 4 and len(slack_emulator.messages_to(bo)) == 2
+    assert len(slack_emulator.messages(fallback_channel)) == 4
+    remembered = mart.query("select owner_email, user_id, channel_id "
+                            "from expansion_sync.slack_recipients order by owner_email")
+    assert remembered == [(OWNER, ana, slack_emulator.dm_channel(ana)),
+                          ("bo@example.com", bo, slack_emulator.dm_channel(bo)),
+                          ("no-slack@example.com", None, None)]
+
+
+def test_an_expired_recipient_is_looked_up_again(mart, run_sync, slack_emulator):
+    ana = slack_emulator.seed_user(OWNER)
+    mart.write([signal_row(1)])
+    run_sync(salesforce=None)
+    mart.query("update expansion_sync.slack_recipients "
+               "set looked_up_at = looked_up_at - interval 8 day")
+    mart.write([signal_row(1), signal_row(2)])
+    assert run_sync(salesforce=None).status == "ok"
+    assert lookups(slack_emulator) == {"users.lookupByEmail": 2, "conversations.open": 2}
+    mart.write([signal_row(n) for n in range(1, 4)])
+    assert run_sync(salesforce=None, slack_lookup_days=30).status == "ok"
+    assert lookups(slack_emulator) == {"users.lookupByEmail": 2, "conversations.open": 2}
+    assert len(slack_emulator.messages_to(ana)) == 3
+
+
+def test_a_remembered_channel_that_is_gone_is_looked_up_again_once(
+    mart, run_sync, slack_emulator
+):
+    ana = slack_emulator.seed_user(OWNER)
+    mart.write([signal_row(1)])
+    run_sync(salesforce=None)
+    slack_emulator.inject(faults.slack_error("channel_not_found"), api_method="chat.postMessage")
+    mart.write([signal_row(1), signal_row(2)])
+    result = run_sync(salesforce=None)
+    assert result.status == "ok" and result.counts["slack.signal.sent"] == 1
+    assert lookups(slack_emulator) == {"users.lookupByEmail": 2, "conversations.open": 2}
+    assert len(slack_emulator.messages_to(ana)) == 2
+    # Gone again after a fresh look-up: the message fails and waits for the next run.
+    slack_emulator.inject(faults.slack_error("is_archived"), api_method="chat.postMessage",
+                          times=2)
+    mart.write([signal_row(n) for n in range(1, 4)])
+    result = run_sync(salesforce=None)
+    assert result.status == "partial" and result.failures[0].error_code == "is_archived"
+    assert lookups(slack_emulator) == {"users.lookupByEmail": 3, "conversations.open": 3}
+
