@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['account_id', 'play_id', 'product'],
-        on_schema_change='fail',
+        on_schema_change='sync_all_columns',
         post_hook="delete from {{ this }} where last_fired_on < " ~ history_start()
             ~ " or last_fired_on > " ~ as_of_date()
     )
@@ -12,15 +12,14 @@
     consecutive fired days is at most the cooldown; a longer gap starts a new
     episode. The signal's id is derived from the key and the episode start,
     so a key that pauses and fires again within the cooldown keeps its id.
-    A scheduled run recomputes only the keys that fired on the new days, and
-    those whose first episode the sliding window just cut. -#}
-{%- set since = none -%}
-{%- if is_incremental() and execute -%}
-    {%- set since = run_query("select max(processed_through) from " ~ this).columns[0].values()[0] -%}
-    {%- if since is not none and (since | string)[:10] >= (as_of_iso() | string) -%}
-        {%- set since = none -%}
-    {%- endif -%}
-{%- endif %}
+
+    An episode keeps its identity for as long as it lasts. A first build, a
+    full refresh or a backtest (an as_of before the stored one) computes the
+    episodes from the history window. A scheduled run carries them forward
+    instead: only the fired days after a key's stored last fired day are new,
+    and they extend the key's latest stored episode (keeping its start, even
+    once that day has left the window) or start new ones. A rerun on the same
+    as_of adds only what the first run of the day did not have. -#}
 
 with trigger_days as (
 
@@ -28,35 +27,102 @@ with trigger_days as (
 
 ),
 
-{% if since is not none -%}
-keys_to_recompute as (
+{% if is_incremental() -%}
+watermark as (
 
-    select distinct account_id, play_id, product
-    from trigger_days
-    where date_day > cast('{{ (since | string)[:10] }}' as date)
-
-    union
-
-    select account_id, play_id, product
+    select max(processed_through) as processed_through
     from {{ this }}
-    where episode_start < {{ history_start() }}
 
 ),
 
+-- What a chain of daily runs stored. After a backfill to an earlier as_of,
+-- or a gap longer than the window (fired days lost), nothing is carried.
+stored as (
+
+    select stored_episodes.*
+    from {{ this }} as stored_episodes
+    cross join watermark
+    where watermark.processed_through >= {{ add_days(-1, history_start()) }}
+        and watermark.processed_through <= {{ as_of_date() }}
+
+),
+
+stored_keys as (
+
+    select account_id, play_id, product, max(last_fired_on) as stored_last_fired_on
+    from stored
+    group by account_id, play_id, product
+
+),
+
+new_days as (
+
+    select trigger_days.account_id, trigger_days.play_id, trigger_days.product,
+        trigger_days.date_day
+    from trigger_days
+    left join stored_keys
+        on stored_keys.account_id = trigger_days.account_id
+        and stored_keys.play_id = trigger_days.play_id
+        and stored_keys.product = trigger_days.product
+    where stored_keys.stored_last_fired_on is null
+        or trigger_days.date_day > stored_keys.stored_last_fired_on
+
+),
+
+touched_keys as (
+
+    select distinct account_id, play_id, product
+    from new_days
+
+),
+
+-- Every stored episode of a key with new fired days: the key is replaced whole.
+touched_episodes as (
+
+    select
+        stored.*,
+        row_number() over (
+            partition by stored.account_id, stored.play_id, stored.product
+            order by stored.episode_start desc
+        ) as recency
+    from stored
+    inner join touched_keys
+        on touched_keys.account_id = stored.account_id
+        and touched_keys.play_id = stored.play_id
+        and touched_keys.product = stored.product
+
+),
+
+-- The key's latest stored episode stands in for its fired days: its last
+-- fired day carries the episode's start and day count.
 key_days as (
 
-    select trigger_days.*
-    from trigger_days
-    inner join keys_to_recompute
-        on keys_to_recompute.account_id = trigger_days.account_id
-        and keys_to_recompute.play_id = trigger_days.play_id
-        and keys_to_recompute.product = trigger_days.product
+    select account_id, play_id, product, last_fired_on as date_day,
+        episode_start as carried_start, fired_days as day_count
+    from touched_episodes
+    where recency = 1
+
+    union all
+
+    select account_id, play_id, product, date_day,
+        cast(null as date) as carried_start, 1 as day_count
+    from new_days
+
+),
+
+earlier_episodes as (
+
+    select account_id, play_id, product, episode_start, last_fired_on, fired_days
+    from touched_episodes
+    where recency > 1
 
 ),
 {%- else -%}
 key_days as (
 
-    select * from trigger_days
+    select account_id, play_id, product, date_day,
+        cast(null as date) as carried_start, 1 as day_count
+    from trigger_days
 
 ),
 {%- endif %}
@@ -102,12 +168,17 @@ episodes as (
         account_id,
         play_id,
         product,
-        episode_number,
-        min(date_day) as episode_start,
+        min(coalesce(carried_start, date_day)) as episode_start,
         max(date_day) as last_fired_on,
-        count(*) as fired_days
+        sum(day_count) as fired_days
     from numbered
     group by account_id, play_id, product, episode_number
+{%- if is_incremental() %}
+
+    union all
+
+    select * from earlier_episodes
+{%- endif %}
 
 ),
 
@@ -118,10 +189,9 @@ final as (
         account_id,
         play_id,
         product,
-        episode_number,
-        episode_start,
-        last_fired_on,
-        fired_days,
+        cast(episode_start as date) as episode_start,
+        cast(last_fired_on as date) as last_fired_on,
+        cast(fired_days as {{ dbt.type_bigint() }}) as fired_days,
         {{ as_of_date() }} as processed_through
     from episodes
 
