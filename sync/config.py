@@ -7,17 +7,21 @@ dataclasses hide them, and `describe()` says only whether each one is set.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
-from sync.errors import RetryPolicy
+from sync.errors import RetryPolicy, redact
 from sync.project import PROJECT_ROOT
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+MY_DOMAIN_EXAMPLE = "https://yourcompany.my.salesforce.com"
 DEFAULT_API_VERSION = "59.0"
+API_VERSION_FORM = re.compile(r"[1-9][0-9]*\.[0-9]")  # 59.0; a leading v is dropped
 
 
 class ConfigError(ValueError):
@@ -111,6 +115,34 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from None
 
 
+def _url(env: Mapping[str, str], name: str, example: str, default: str = "") -> str:
+    """An http(s) URL with a host, checked now rather than after a run's worth of retries."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        parts = urlsplit(raw)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        _ = parts.port  # raises ValueError on a port that is not a number
+    except ValueError:
+        usable = False
+    if not usable or any(c.isspace() for c in raw):
+        shown = redact(raw)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise ConfigError(f"{name} must be an http(s) URL with a host, like {example}; "
+                          f"got {shown!r}")
+    return raw
+
+
+def _api_version(env: Mapping[str, str]) -> str:
+    raw = env.get("SALESFORCE_API_VERSION", "").strip()
+    version = raw.removeprefix("v") or DEFAULT_API_VERSION
+    if not API_VERSION_FORM.fullmatch(version):
+        raise ConfigError(f"SALESFORCE_API_VERSION must look like {DEFAULT_API_VERSION}, "
+                          f"got {raw[:40]!r}")
+    return version
+
+
 def dbt_cooldown_days() -> int:
     """The dbt var expansion_cooldown_days, so the sync resolves on the models' own gap."""
     try:
@@ -127,13 +159,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> SyncSettings:
         return env.get(name, "").strip() or default
 
     salesforce = SalesforceSettings(
-        instance_url=text("SALESFORCE_INSTANCE_URL").rstrip("/"),
+        instance_url=_url(env, "SALESFORCE_INSTANCE_URL", MY_DOMAIN_EXAMPLE).rstrip("/"),
         access_token=text("SALESFORCE_ACCESS_TOKEN"),
         client_id=text("SALESFORCE_CLIENT_ID"),
         client_secret=text("SALESFORCE_CLIENT_SECRET"),
-        login_url=text("SALESFORCE_LOGIN_URL").rstrip("/"),
+        login_url=_url(env, "SALESFORCE_LOGIN_URL", MY_DOMAIN_EXAMPLE).rstrip("/"),
         ca_bundle=text("SALESFORCE_CA_BUNDLE"),
-        api_version=text("SALESFORCE_API_VERSION", DEFAULT_API_VERSION).lstrip("v"),
+        api_version=_api_version(env),
         timeout=_float(env, "SALESFORCE_TIMEOUT_SECONDS", 60.0),
     )
     if bool(salesforce.client_id) != bool(salesforce.client_secret):
@@ -142,7 +174,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> SyncSettings:
         raise ConfigError("Salesforce credentials are set but SALESFORCE_INSTANCE_URL is not")
     slack = SlackSettings(
         bot_token=text("SLACK_BOT_TOKEN"),
-        api_url=text("SLACK_API_URL", DEFAULT_SLACK_API_URL),
+        api_url=_url(env, "SLACK_API_URL", DEFAULT_SLACK_API_URL, DEFAULT_SLACK_API_URL),
         fallback_channel=text("SLACK_FALLBACK_CHANNEL"),
         ops_channel=text("SLACK_OPS_CHANNEL"),
         timeout=_float(env, "SLACK_TIMEOUT_SECONDS", 30.0),

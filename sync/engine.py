@@ -85,14 +85,14 @@ def new_run_id() -> str:
 
 
 def plan_settings(settings: SyncSettings, mapping: Mapping) -> PlanSettings:
-    opportunity, task = mapping.opportunity.defaults, mapping.task.defaults
+    opportunity = mapping.opportunity_defaults  # typed and checked when the file was loaded
     return PlanSettings(
         cooldown_days=settings.cooldown_days,
         digest_threshold=settings.digest_threshold,
-        opportunity_type=str(opportunity.get("type", "Existing Customer - Upgrade")),
-        opportunity_stage=str(opportunity.get("stage", "Prospecting")),
-        close_after_days=int(opportunity.get("close_after_days", 90)),
-        task_status=str(task.get("status", "Not Started")),
+        opportunity_type=opportunity.type,
+        opportunity_stage=opportunity.stage,
+        close_after_days=opportunity.close_after_days,
+        task_status=mapping.task_defaults.status,
     )
 
 

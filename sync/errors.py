@@ -11,11 +11,16 @@ exception classes that cover many error codes, per-record `statusCode`s, HTTP
   way (auth, the daily API allocation, a bad external-id field);
 * PERMANENT: this record or message is wrong; record it, go on with the others,
   try again on the next run.
+
+Whatever text an error carries on to people (the run log, the printed error,
+the operations channel) goes through `redact` first: a transport error quotes
+the URL it failed on, and a query's URL holds the SOQL with owners' emails.
 """
 
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import urllib.error
 from collections.abc import Callable
@@ -67,8 +72,40 @@ TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+# A URL (its query, fragment and user:password@ are dropped), a `?a=b` query left
+# anywhere (urllib3 quotes bare paths: "Max retries exceeded with url: /query/?q=..."),
+# an email address, also percent-encoded (ana%40example.com).
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>]+", re.IGNORECASE)
+_QUERY = re.compile(r"\?[^\s'\"<>=]*=[^\s'\"<>]*")
+_EMAIL = re.compile(r"[\w.+%'-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+_TRAILING = ").,;:!]}"
+REDACTED_EMAIL = "<email>"
+
+
+def _bare_url(match: re.Match[str]) -> str:
+    text, trail = match.group(0), ""
+    while text and text[-1] in _TRAILING:  # closes the sentence around the URL
+        text, trail = text[:-1], text[-1] + trail
+    base = re.split(r"[?#]", text, maxsplit=1)[0]
+    return re.sub(r"//[^/@]*@", "//", base, count=1) + trail
+
+
+def redact(text: str) -> str:
+    """One line fit for people: URLs cut to scheme://host/path, no query string, no email."""
+    text = _URL.sub(_bare_url, text)
+    text = _QUERY.sub("", text)
+    text = _EMAIL.sub(REDACTED_EMAIL, text)
+    return " ".join(text.split())
+
+
 class SyncAborted(RuntimeError):
-    """A FATAL error: the run stops; what was acknowledged so far stays committed."""
+    """A FATAL error: the run stops; what was acknowledged so far stays committed.
+
+    Its message is shown to people as it is, so it is redacted here, once.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 class RecordsLeftTransient(Exception):
@@ -126,19 +163,22 @@ def classify(error: BaseException) -> Kind:
         if code in SLACK_FATAL:
             return Kind.FATAL
         return Kind.PERMANENT
+    if isinstance(error, requests.HTTPError):  # raise_for_status() of a plain request
+        status = error.response.status_code if error.response is not None else 0
+        return Kind.TRANSIENT if status == 429 or status >= 500 else Kind.PERMANENT
     if isinstance(error, TRANSPORT_ERRORS):
         return Kind.TRANSIENT
     return Kind.PERMANENT
 
 
 def describe(error: BaseException) -> tuple[str, str]:
-    """(code, message) for the operation log: short, and never a credential."""
+    """(code, message) for the operation log: short, redacted, and never a credential."""
     if isinstance(error, SalesforceError):
         code = salesforce_error_code(error) or f"HTTP_{error.status}"
-        return code, salesforce_error_message(error)
+        return code, redact(salesforce_error_message(error))[:300]
     if isinstance(error, SlackApiError):
         return str(error.response.get("error", "slack_error")), f"HTTP {error.response.status_code}"
-    return type(error).__name__, str(error)[:300]
+    return type(error).__name__, redact(str(error))[:300]
 
 
 def retry_after(error: BaseException) -> float | None:

@@ -95,14 +95,7 @@ class SalesforceWriter:
 
     def _call(self, action: Callable[[Any], Any]) -> Any:
         """One API call under the retry policy, renewing an expired session once."""
-        for attempt in retrying(self.policy):
-            with attempt:
-                try:
-                    return action(self.connection.client)
-                except SalesforceExpiredSession:
-                    self.connection.refresh()
-                    return action(self.connection.client)
-        raise AssertionError("unreachable: tenacity re-raises the last error")
+        return self.connection.call(action, self.policy)
 
     @staticmethod
     def _abort_if_fatal(error: BaseException) -> None:

@@ -6,11 +6,12 @@ import sys
 from collections.abc import Callable, Mapping
 from datetime import date
 
-from sync.config import load_settings
+from sync.config import ConfigError, load_settings
 from sync.connections import connect_salesforce, connect_slack
 from sync.engine import EXIT_CODES, LOCKED, SyncRun
 from sync.errors import SyncAborted
-from sync.mapping import load_mapping
+from sync.mapping import MappingError, load_mapping
+from sync.org_check import check_mapping_against_org
 from sync.sync_report import result_lines
 from sync.warehouse import WarehouseBusy, WarehouseError, connect_warehouse
 
@@ -50,11 +51,15 @@ def run_sync_command(
         live = not dry_run
         try:
             salesforce = (
-                connect_salesforce(settings.salesforce)
+                connect_salesforce(settings.salesforce, settings.retry)
                 if live and settings.salesforce.configured else None
             )
+            if salesforce is not None:  # before anything is written: one describe per object
+                check_mapping_against_org(salesforce, mapping, settings.retry)
         except SyncAborted as error:
             return fail(str(error), EXIT_FAILED)
+        except (ConfigError, MappingError) as error:  # the org lacks a mapped name or version
+            return fail(str(error), EXIT_BAD_INPUT)
         slack = connect_slack(settings.slack) if live and settings.slack.configured else None
         for line in settings.describe():
             say(line)

@@ -221,6 +221,19 @@ def html_error(status: int = 503) -> Respond:
     return Respond(status, body, content_type=TEXT_HTML, name=f"html_{status}")
 
 
+def oauth_error(
+    status: int = 400,
+    error: str = "invalid_grant",
+    description: str = "authentication failure",
+) -> Respond:
+    """The token endpoint's own error shape: a JSON object, not the REST array.
+
+    Queue it with `kind="oauth.token"`; the REST presets above (e.g. `unavailable()`)
+    give the token endpoint an array body.
+    """
+    return Respond(status, {"error": error, "error_description": description}, name=error)
+
+
 def record_lock(indexes: tuple[int, ...] | list[int] | None = (0,)) -> RecordErrors:
     """Per-record UNABLE_TO_LOCK_ROW in a collection result or Bulk failedResults."""
     return RecordErrors(indexes=None if indexes is None else tuple(indexes), name="record_lock")
@@ -293,6 +306,7 @@ PRESETS: dict[str, Callable[..., Effect]] = {
     "unknown_error": unknown_error,
     "row_lock": row_lock,
     "html_error": html_error,
+    "oauth_error": oauth_error,
     "ratelimited": ratelimited,
     "slack_error": slack_error,
 }

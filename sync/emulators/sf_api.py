@@ -124,6 +124,9 @@ class SalesforceApp(CollectionEndpoints, BulkEndpoints):
         if not match:
             return Route("unknown", self.not_found)
         version = match.group(1)
+        if version not in SUPPORTED_VERSIONS:
+            # A version the org does not offer: everything under its base is 404 NOT_FOUND.
+            return Route("version.unknown", self.not_found, (), version)
         # Split before decoding: a %2F inside an external id stays in its segment.
         parts = [unquote(p) for p in (match.group(2) or "").split("/") if p]
 
