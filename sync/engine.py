@@ -40,6 +40,8 @@ from sync.plan import (
     PlanSettings,
     RecordKind,
     RecordWrite,
+    SignalRow,
+    adopt_open_signals,
     plan_sync,
 )
 from sync.salesforce_writer import RecordResult, SalesforceWriter, known_ids_from_states
@@ -172,16 +174,17 @@ class SyncRun:
         snapshot = read_snapshot(self.db)
         as_of = self.as_of or snapshot.as_of(datetime.now(UTC).date())
         self.ledger.set_run_as_of(self.run_id, as_of)
-        blocked = self._settle_intents(snapshot.rows) if self.slack else set()
+        rows = self._adopt(snapshot.rows, as_of)
+        blocked = self._settle_intents(rows) if self.slack else set()
         states = self.ledger.load_states()
-        plan = plan_sync(snapshot.rows, snapshot.plays, states, as_of,
+        plan = plan_sync(rows, snapshot.plays, states, as_of,
                          plan_settings(self.settings, self.mapping))
         self.checkpoint("planned")
         if self.preview:
             self._log_planned(plan, plan.writes, plan.notices)
             self.counts = {f"planned.{k}": v for k, v in plan.counts().items()}
             return plan
-        self.ledger.observe(snapshot.rows, states)
+        self.ledger.observe(rows, states)
         known = known_ids_from_states(states.values())
         if self.sf:
             self._apply_salesforce(plan, known)
@@ -195,6 +198,18 @@ class SyncRun:
         else:
             self._log_planned(plan, [], plan.notices)
         return plan
+
+    def _adopt(self, rows: list[SignalRow], as_of: date) -> list[SignalRow]:
+        """Mart rows that are signals the destinations know under another id (plan.py)."""
+        rows, adopted = adopt_open_signals(rows, self.ledger.load_states(), as_of,
+                                           self.settings.cooldown_days)
+        if adopted:
+            self.ledger.log(self.run_id, [
+                Operation("ledger", "adopt.signal", known, "ok", detail=f"mart signal_id {new}")
+                for new, known in sorted(adopted.items())
+            ])
+            self._count("signal.adopted", len(adopted))
+        return rows
 
     def _count(self, key: str, n: int = 1) -> None:
         if n:

@@ -41,7 +41,12 @@ DDL = (
         account_name varchar, signal_hash varchar, opportunity_hash varchar, task_hash varchar,
         sf_signal_id varchar, sf_opportunity_id varchar, sf_task_id varchar, sf_error varchar,
         slack_channel varchar, slack_ts varchar, slack_urgency varchar, slack_error varchar,
-        updated_at timestamp)""",
+        updated_at timestamp, account_id varchar, play_id varchar, product varchar,
+        episode_start date)""",
+    # Ledgers made before the state kept the signal's key.
+    *(f"alter table {SCHEMA}.signal_state add column if not exists {column}"
+      for column in ("account_id varchar", "play_id varchar", "product varchar",
+                     "episode_start date")),
     f"""create table if not exists {SCHEMA}.slack_intents (
         notice_id varchar primary key, run_id varchar, kind varchar, channel varchar,
         thread_ts varchar, signal_ids varchar, urgency varchar, posted_after varchar,
@@ -318,12 +323,14 @@ class Ledger:
                 )
 
     def observe(self, rows: Sequence[SignalRow], known: dict[str, SignalState]) -> None:
-        """The mart showed these signals today: their last_seen and who they belong to."""
+        """The mart showed these signals today: when, who they belong to, their key and start."""
         self.update_states(
-            ("status", "last_seen", "owner_email", "account_name"),
+            ("status", "last_seen", "owner_email", "account_name", "account_id", "play_id",
+             "product", "episode_start"),
             [
                 (r.signal_id, known[r.signal_id].status if r.signal_id in known else OPEN,
-                 r.as_of, r.owner_email, r.account_name)
+                 r.as_of, r.owner_email, r.account_name, r.account_id, r.play_id, r.product,
+                 r.episode_start)
                 for r in rows
             ],
         )

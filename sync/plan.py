@@ -107,6 +107,17 @@ class SignalState:
     slack_ts: str | None = None
     slack_urgency: str | None = None
     slack_error: str | None = None
+    # The signal's key and episode start, so a mart row can be recognised as this signal.
+    account_id: str | None = None
+    play_id: str | None = None
+    product: str | None = None
+    episode_start: date | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str] | None:
+        if self.account_id is None or self.play_id is None:
+            return None
+        return (self.account_id, self.play_id, self.product or "")
 
 
 @dataclass(frozen=True)
@@ -310,6 +321,43 @@ def _record_writes(
     )
     writes += [task] if task else []
     return writes
+
+
+def adopt_open_signals(
+    rows: list[SignalRow], states: dict[str, SignalState], as_of: date, cooldown_days: int
+) -> tuple[list[SignalRow], dict[str, str]]:
+    """A mart row whose key has an Open signal last seen within the cooldown is that signal.
+
+    The models keep an episode's id while it lasts, but a full refresh, a changed history
+    window or a rebuilt warehouse computes the start from the window again, and with it a new
+    id for an episode the destinations already know. Such a row takes the known signal's id and
+    episode start (its SLA date moves with the start), so it updates the same record,
+    Opportunity, Task and thread, and nobody is told twice. Returns the rows and, for each row
+    adopted, the mart's id -> the known id.
+    """
+    mart_ids = {row.signal_id for row in rows}
+    open_by_key: dict[tuple[str, str, str], list[SignalState]] = defaultdict(list)
+    for state in states.values():
+        if state.key is None or state.signal_id in mart_ids or state.status != OPEN:
+            continue
+        if state.last_seen is None or (as_of - state.last_seen).days > cooldown_days:
+            continue
+        open_by_key[state.key].append(state)
+    adopted: dict[str, str] = {}
+    out: list[SignalRow] = []
+    for row in rows:
+        candidates = open_by_key.get((row.account_id, row.play_id, row.product))
+        if row.signal_id in states or not candidates:
+            out.append(row)
+            continue
+        # The one seen last; several can only come from an earlier window's own splits.
+        known = max(candidates, key=lambda s: (s.last_seen or date.min, s.signal_id))
+        candidates.remove(known)
+        shift = (known.episode_start - row.episode_start) if known.episode_start else timedelta()
+        out.append(replace(row, signal_id=known.signal_id, episode_start=row.episode_start + shift,
+                           sla_due_on=row.sla_due_on + shift))
+        adopted[row.signal_id] = known.signal_id
+    return out, adopted
 
 
 def _gone(state: SignalState, as_of: date, cooldown_days: int) -> bool:

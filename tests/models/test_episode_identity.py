@@ -51,6 +51,20 @@ def _tables(path: Path) -> list[str]:
         con.close()
 
 
+def _split(path: Path, table: str, follow: set[str], carried: set) -> dict[str, set]:
+    """A table's rows: those of carried episodes without the columns that follow the start."""
+    out: dict[str, set] = {"same": set(), "carried": set()}
+    for r in _read(path, table):
+        part = "same"
+        if follow:
+            key = (tuple(r[k] for k in KEY), r.get("last_fired_on", r.get("as_of")))
+            part = "carried" if key in carried else "same"
+        out[part].add(tuple(sorted(
+            (k, v) for k, v in r.items()
+            if k != "processed_through" and (part == "same" or k not in follow))))
+    return out
+
+
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory, monkeypatch_session):
     root = tmp_path_factory.mktemp("identity")
@@ -99,19 +113,8 @@ def test_the_daily_chain_equals_a_scratch_build_but_for_carried_starts(builds):
     for table in _tables(chain):
         follow = FOLLOW_THE_START.get(table, set())
 
-        def rows(path: Path, *, follow=follow) -> dict[tuple, set]:
-            out: dict[tuple, set] = {"same": set(), "carried": set()}
-            for r in _read(path, table):
-                part = "same"
-                if follow:
-                    key = (tuple(r[k] for k in KEY), r.get("last_fired_on", r.get("as_of")))
-                    part = "carried" if key in carried else "same"
-                out[part].add(tuple(sorted(
-                    (k, v) for k, v in r.items()
-                    if k != "processed_through" and (part == "same" or k not in follow))))
-            return out
-
-        in_chain, in_scratch = rows(chain), rows(scratch)
+        in_chain = _split(chain, table, follow, carried)
+        in_scratch = _split(scratch, table, follow, carried)
         assert in_chain["same"] == in_scratch["same"], table
         assert in_chain["carried"] == in_scratch["carried"], table
     scratch_starts = {
