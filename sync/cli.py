@@ -112,11 +112,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_build(args: argparse.Namespace) -> int:
+def cmd_build(args: argparse.Namespace, *, unit_tests: bool = True) -> int:
     from sync.dbt import BuildOptions, run_dbt
 
     run_dbt("build", BuildOptions(as_of=args.as_of or _today(), target=args.target,
-                                  full_refresh=args.full_refresh))
+                                  full_refresh=args.full_refresh, unit_tests=unit_tests))
     return EXIT_OK
 
 
@@ -136,7 +136,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Build, then sync what was built; the exit code says how the sync went."""
     args.as_of = args.as_of or _today()
-    code = cmd_build(args)
+    code = cmd_build(args, unit_tests=False)
     if code != EXIT_OK:
         return code
     if (args.target or os.environ.get("EXPANSION_TARGET", "duckdb")) == "duckdb":

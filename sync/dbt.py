@@ -27,6 +27,9 @@ class BuildOptions:
     as_of: date
     target: str | None = None
     full_refresh: bool = False
+    # dbt unit tests check the SQL, not the data: the scheduled run leaves them to
+    # `expansion build` and CI, and runs every data test.
+    unit_tests: bool = True
 
 
 def dbt_args(command: str, options: BuildOptions) -> list[str]:
@@ -41,6 +44,8 @@ def dbt_args(command: str, options: BuildOptions) -> list[str]:
         args += ["--target", options.target]
     if options.full_refresh and command in ("build", "run", "seed"):
         args.append("--full-refresh")
+    if not options.unit_tests and command == "build":
+        args += ["--exclude-resource-type", "unit_test"]
     return args
 
 

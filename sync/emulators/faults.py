@@ -17,6 +17,7 @@ see `fault_from_json`.
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 from collections.abc import Callable
@@ -96,6 +97,10 @@ class FaultRule:
     method: str | None = None  # HTTP method
     path: str | None = None  # regex searched in the path (with query string)
     body_contains: str | None = None
+    # Below 1: each matching request is hit with this probability, drawn from `rng`
+    # (seeded by the test, so a replay fails the same calls every time).
+    probability: float = 1.0
+    rng: random.Random | None = field(default=None, repr=False, compare=False)
 
     def matches(self, method: str, path: str, kind: str, body: bytes) -> bool:
         if self.method and self.method.upper() != method.upper():
@@ -106,8 +111,12 @@ class FaultRule:
             return False
         return not (self.body_contains and self.body_contains.encode() not in body)
 
+    def hits(self) -> bool:
+        return self.probability >= 1.0 or (self.rng or random).random() < self.probability
+
     def describe(self) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("rng", None)
         data["effect"] = {"type": type(self.effect).__name__, **asdict(self.effect)}
         return data
 
@@ -128,8 +137,11 @@ class FaultQueue:
         method: str | None = None,
         path: str | None = None,
         body_contains: str | None = None,
+        probability: float = 1.0,
+        seed: int | None = None,
     ) -> FaultRule:
-        rule = FaultRule(effect, times, kind, method, path, body_contains)
+        rng = random.Random(seed) if probability < 1.0 else None
+        rule = FaultRule(effect, times, kind, method, path, body_contains, probability, rng)
         with self._lock:
             self._rules.append(rule)
         return rule
@@ -146,6 +158,8 @@ class FaultQueue:
         with self._lock:
             for rule in self._rules:
                 if isinstance(rule.effect, accept) and rule.matches(method, path, kind, body):
+                    if not rule.hits():
+                        continue
                     rule.times -= 1
                     if rule.times <= 0:
                         self._rules.remove(rule)

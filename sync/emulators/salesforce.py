@@ -172,10 +172,13 @@ class SalesforceEmulator(SalesforceApp):
         method: str | None = None,
         path: str | None = None,
         body_contains: str | None = None,
+        probability: float = 1.0,
+        seed: int | None = None,
     ) -> FaultRule:
         """Queue a fault for the next `times` matching requests (see sync.emulators.faults)."""
         return self.faults.add(
-            effect, times=times, kind=kind, method=method, path=path, body_contains=body_contains
+            effect, times=times, kind=kind, method=method, path=path, body_contains=body_contains,
+            probability=probability, seed=seed,
         )
 
     def clear_faults(self) -> None:

@@ -146,9 +146,12 @@ class SlackEmulator(SlackApp):
         times: int = 1,
         api_method: str | None = None,
         body_contains: str | None = None,
+        probability: float = 1.0,
+        seed: int | None = None,
     ) -> FaultRule:
         """Queue a fault for the next `times` calls of a method (any method when None)."""
-        return self.faults.add(effect, times=times, kind=api_method, body_contains=body_contains)
+        return self.faults.add(effect, times=times, kind=api_method, body_contains=body_contains,
+                               probability=probability, seed=seed)
 
     def clear_faults(self) -> None:
         self.faults.clear()

@@ -1,0 +1,47 @@
+"""Ten consecutive daily `expansion run`s on data whose signals outlast the window.
+
+A fifth of all API calls fail, one run is killed mid-write and run again, one
+day is a full refresh: every episode still has one record, one Opportunity,
+one Task and one announcement (tests/support/replay.py says how).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.replay import ReplayOptions, ReplayReport, replay
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> ReplayReport:
+    return replay(tmp_path_factory.mktemp("replay"), ReplayOptions(days=10))
+
+
+def test_every_day_ran_and_the_killed_run_was_killed(report: ReplayReport):
+    assert len({r.day for r in report.runs}) == 10
+    killed = [r for r in report.runs if r.killed]
+    assert len(killed) == 1
+    finished = [r for r in report.runs if not r.killed]
+    assert all(r.exit_code in (0, 3) for r in finished), [(r.day, r.exit_code) for r in finished]
+    assert any(r.full_refresh for r in report.runs)
+    assert any(sum(r.salesforce_calls.values()) for r in report.runs[1:])
+
+
+def test_signals_outlast_the_window(report: ReplayReport):
+    assert report.signals > 0
+    assert report.carried > 0, "some episode must have started before the last day's window"
+
+
+def test_one_record_opportunity_and_task_per_episode(report: ReplayReport):
+    for sobject in ("Expansion_Signal__c", "Opportunity", "Task"):
+        counts = report.per_key[sobject]
+        assert counts, sobject
+        assert max(counts.values()) == 1, (sobject, counts.most_common(3))
+    assert sum(report.per_key["Task"].values()) == report.signals
+
+
+def test_one_announcement_per_episode(report: ReplayReport):
+    assert report.announcements
+    assert max(report.announcements.values()) == 1
+    assert report.orphan_messages == 0
+    assert report.duplicate_notices == 0
