@@ -73,7 +73,7 @@ def main() -> int:
     print(f"Replaying {args.days} daily runs on {args.accounts} accounts, "
           f"{args.failure_rate:.0%} of API calls failing:")
     with tempfile.TemporaryDirectory() as workdir:
-        report = replay(Path(workdir), options, say=print)
+        report = replay(Path(workdir), options, say=lambda line: print(line, flush=True))
     figures = summary(report)
     print(f"\n{figures['signals']} signals, {figures['carried_past_the_window']} of them "
           "started before the last day's window")

@@ -135,6 +135,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Build, then sync what was built; the exit code says how the sync went."""
+    from sync.config import load_settings
+    from sync.mapping import load_mapping
+
+    # The sync's settings and mapping first: a typo must not wait for a whole build.
+    load_mapping(load_settings().mapping_path)
     args.as_of = args.as_of or _today()
     code = cmd_build(args, unit_tests=False)
     if code != EXIT_OK:

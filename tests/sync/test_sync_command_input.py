@@ -154,6 +154,18 @@ def test_close_after_days_ninety_exits_2_before_any_connection(
     assert salesforce_emulator.calls() == [] and slack_emulator.calls() == []
 
 
+def test_run_checks_the_mapping_before_it_builds(tmp_path, sync_env, capsys, monkeypatch):
+    """`expansion run` with a broken mapping stops in one line, before dbt makes a warehouse."""
+    warehouse = tmp_path / "never-built.duckdb"
+    monkeypatch.setenv("EXPANSION_DUCKDB_PATH", str(warehouse))
+    path = tmp_path / "mapping.yml"
+    path.write_text("- salesforce\n", encoding="utf-8")
+    sync_env("EXPANSION_SYNC_MAPPING", str(path))
+    assert cli.main(["run", "--as-of", "2026-11-24"]) == 2
+    assert error_line(capsys).startswith(f"{path}: the file must be a mapping")
+    assert not warehouse.exists()
+
+
 # --- settings ---------------------------------------------------------------------------
 
 
