@@ -37,7 +37,10 @@ def summary(report: ReplayReport) -> dict:
         "runs": [{"day": r.day.isoformat(), "exit_code": r.exit_code, "killed": r.killed,
                   "full_refresh": r.full_refresh, "seconds": round(r.seconds, 1),
                   "salesforce_calls": dict(r.salesforce_calls),
-                  "slack_calls": dict(r.slack_calls)} for r in report.runs],
+                  "slack_calls": dict(r.slack_calls), "failed_calls": r.failed_calls}
+                 for r in report.runs],
+        "sync_runs": report.run_counts,
+        "signals_adopted": sum(c.get("signal.adopted", 0) for c in report.run_counts),
         "signals": report.signals,
         "carried_past_the_window": report.carried,
         "records_per_episode": per_episode(report.per_key["Expansion_Signal__c"]),
@@ -81,6 +84,7 @@ def main() -> int:
     for name in ("records", "opportunities", "tasks", "announcements"):
         row = figures[f"{name}_per_episode"]
         print(f"{name:<16}{row['max']:>6}{row['mean']:>8}{row['episodes']:>10}")
+    print(f"signals recognised under a new id (full refresh): {figures['signals_adopted']}")
     print(f"orphan messages {figures['orphan_messages']}, "
           f"duplicate notices {figures['duplicate_notices']}")
     calls = figures["mean_calls_per_run_after_day_one"]

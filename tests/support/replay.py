@@ -14,6 +14,7 @@ bench/replay_daily_runs.py (a longer one, with figures).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -35,6 +36,7 @@ from sync.emulators.slack import SlackEmulator
 from sync.project import PROJECT_ROOT, SEEDS_DIR
 
 HISTORY_DAYS = 400
+TRANSIENT_FAULTS = ("unavailable", "service_unavailable")
 OBJECTS = {"Expansion_Signal__c": "Signal_Id__c", "Opportunity": "Expansion_Signal_Id__c",
            "Task": "Expansion_Signal_Id__c"}
 
@@ -59,6 +61,7 @@ class DayRun:
     full_refresh: bool = False
     salesforce_calls: Counter = field(default_factory=Counter)
     slack_calls: Counter = field(default_factory=Counter)
+    failed_calls: int = 0  # answered with an injected transient error
 
 
 @dataclass
@@ -70,6 +73,7 @@ class ReplayReport:
     carried: int  # signals whose episode starts before the last day's window
     orphan_messages: int  # top-level messages no signal points at
     duplicate_notices: int
+    run_counts: list[dict[str, int]] = field(default_factory=list)  # expansion_sync.runs, in order
 
     def worst(self, what: str) -> int:
         counts = self.per_key.get(what) if what in self.per_key else self.announcements
@@ -145,10 +149,12 @@ def _run_day(day: date, env: dict[str, str], log: Path, salesforce: SalesforceEm
     seconds = time.monotonic() - started
     if kill:
         salesforce.clear_faults()
+    calls = salesforce.calls()[sf_before:] + slack.calls()[slack_before:]
     return DayRun(
         day, code, seconds, killed, full_refresh,
         Counter(c.kind for c in salesforce.calls()[sf_before:]),
         Counter(c.kind for c in slack.calls()[slack_before:]),
+        sum(1 for c in calls if c.fault in TRANSIENT_FAULTS),
     )
 
 
@@ -161,14 +167,16 @@ def _flaky(salesforce: SalesforceEmulator, slack: SlackEmulator, options: Replay
                  probability=options.failure_rate, seed=options.seed + 1)
 
 
-def _ledger(path: Path) -> tuple[dict[str, tuple], dict[str, str | None]]:
+def _ledger(path: Path) -> tuple[dict[str, tuple], dict[str, str | None], list[dict[str, int]]]:
     con = duckdb.connect(str(path), read_only=True)
     try:
         rows = con.execute("select signal_id, account_id, play_id, product, slack_ts "
                            "from expansion_sync.signal_state").fetchall()
+        counts = [json.loads(r[0] or "{}") for r in con.execute(
+            "select counts from expansion_sync.runs order by started_at").fetchall()]
     finally:
         con.close()
-    return {r[0]: (r[1], r[2], r[3] or "") for r in rows}, {r[0]: r[4] for r in rows}
+    return {r[0]: (r[1], r[2], r[3] or "") for r in rows}, {r[0]: r[4] for r in rows}, counts
 
 
 def replay(workdir: Path, options: ReplayOptions = ReplayOptions(),
@@ -198,7 +206,8 @@ def replay(workdir: Path, options: ReplayOptions = ReplayOptions(),
                 say(f"  {day}  exit {run.exit_code}{' (killed)' if run.killed else ''}"
                     f"{' (full refresh)' if run.full_refresh else ''}  {run.seconds:5.1f} s  "
                     f"Salesforce {sum(run.salesforce_calls.values()):>4} calls  "
-                    f"Slack {sum(run.slack_calls.values()):>4} calls")
+                    f"Slack {sum(run.slack_calls.values()):>4} calls  "
+                    f"({run.failed_calls} failed)")
         salesforce.clear_faults()
         slack.clear_faults()
         return _report(path, salesforce, slack, ops, runs, options)
@@ -209,7 +218,7 @@ def replay(workdir: Path, options: ReplayOptions = ReplayOptions(),
 
 def _report(path: Path, salesforce: SalesforceEmulator, slack: SlackEmulator, ops: str,
             runs: list[DayRun], options: ReplayOptions) -> ReplayReport:
-    keys, slack_ts = _ledger(path)
+    keys, slack_ts, run_counts = _ledger(path)
     per_key: dict[str, Counter] = {}
     for sobject, id_field in OBJECTS.items():
         per_key[sobject] = Counter(keys.get(r[id_field], ("unknown", r[id_field], ""))
@@ -231,4 +240,5 @@ def _report(path: Path, salesforce: SalesforceEmulator, slack: SlackEmulator, op
         carried=sum(1 for r in signals if r["Episode_Start__c"] < window_start.isoformat()),
         orphan_messages=sum(1 for m in top_level if m["ts"] not in announced_ts),
         duplicate_notices=sum(n - 1 for n in notices.values() if n > 1),
+        run_counts=run_counts,
     )

@@ -25,11 +25,17 @@ def test_every_day_ran_and_the_killed_run_was_killed(report: ReplayReport):
     assert all(r.exit_code in (0, 3) for r in finished), [(r.day, r.exit_code) for r in finished]
     assert any(r.full_refresh for r in report.runs)
     assert any(sum(r.salesforce_calls.values()) for r in report.runs[1:])
+    assert sum(r.failed_calls for r in report.runs) > 0, "the injected failures must be hit"
 
 
 def test_signals_outlast_the_window(report: ReplayReport):
     assert report.signals > 0
     assert report.carried > 0, "some episode must have started before the last day's window"
+
+
+def test_the_full_refresh_moved_starts_and_the_sync_kept_the_signals(report: ReplayReport):
+    """The rebuilt warehouse gave long episodes new ids; the sync adopted them all."""
+    assert sum(c.get("signal.adopted", 0) for c in report.run_counts) > 0
 
 
 def test_one_record_opportunity_and_task_per_episode(report: ReplayReport):
