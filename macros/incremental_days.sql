@@ -5,23 +5,6 @@
     earlier as_of, a gap longer than the window) recomputes the whole window.
     incremental_first_day() returns the first day to compute as a SQL date.
 -#}
-{% macro as_of_iso() -%}
-    {%- set configured = var('expansion_as_of', none) -%}
-    {{- return(configured if configured else run_started_at.strftime('%Y-%m-%d')) -}}
-{%- endmacro %}
-
-{% macro panel_start_iso() -%}
-    {%- set as_of = modules.datetime.date.fromisoformat(as_of_iso() | string) -%}
-    {%- set days_back = (var('expansion_history_days') | int) - 1 + 60 -%}
-    {{- return((as_of - modules.datetime.timedelta(days=days_back)).isoformat()) -}}
-{%- endmacro %}
-
-{% macro history_start_iso() -%}
-    {%- set as_of = modules.datetime.date.fromisoformat(as_of_iso() | string) -%}
-    {%- set days_back = (var('expansion_history_days') | int) - 1 -%}
-    {{- return((as_of - modules.datetime.timedelta(days=days_back)).isoformat()) -}}
-{%- endmacro %}
-
 {% macro incremental_first_day(window_start_iso=none, date_column='date_day') -%}
     {%- set window_start_iso = window_start_iso or panel_start_iso() -%}
     {%- set full_window = "cast('" ~ window_start_iso ~ "' as date)" -%}
@@ -29,7 +12,7 @@
         {%- set last = run_query("select max(" ~ date_column ~ ") from " ~ this).columns[0].values()[0] -%}
         {%- if last is not none -%}
             {%- set last_iso = (last | string)[:10] -%}
-            {%- if last_iso < (as_of_iso() | string) and last_iso >= window_start_iso -%}
+            {%- if last_iso < as_of_iso() and last_iso >= window_start_iso -%}
                 {{- return(add_days(1, "cast('" ~ last_iso ~ "' as date)")) -}}
             {%- endif -%}
         {%- endif -%}
