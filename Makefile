@@ -9,9 +9,9 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: demo test lint bench-models bench-sync bench-replay emulators clean
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): pyproject.toml setup.py dev/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./dev
 	touch $(INSTALLED)
 
 demo: $(INSTALLED)
@@ -19,7 +19,7 @@ demo: $(INSTALLED)
 
 test: $(INSTALLED)
 	scripts/ensure-postgres.sh
-	$(BIN)/ruff check sync tests bench
+	$(BIN)/ruff check expansion_signals dev tests bench setup.py
 	$(BIN)/pytest
 
 bench-models: $(INSTALLED)

@@ -29,9 +29,10 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sync.dbt import BuildOptions, dbt_args  # noqa: E402
-from sync.demo_data import GeneratorOptions, generate  # noqa: E402
-from sync.project import SEEDS_DIR  # noqa: E402
+from expansion_dev.demo_data import GeneratorOptions, generate  # noqa: E402
+
+from expansion_signals.dbt import BuildOptions, dbt_args  # noqa: E402
+from expansion_signals.project import seeds_dir  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 TARGET = ROOT / "bench" / "work" / "target"
@@ -124,7 +125,7 @@ def main() -> None:
         args.db.unlink(missing_ok=True)
         generated = generate(args.db, GeneratorOptions(accounts=args.accounts,
                                                        events=args.events, as_of=as_of.date()),
-                             SEEDS_DIR)
+                             seeds_dir())
         figures["generate_s"] = round(generated.seconds, 1)
         figures["usage_events"] = generated.row_counts["usage_events"]
     else:

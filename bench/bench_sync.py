@@ -31,18 +31,18 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from expansion_dev.emulators.clients import start_salesforce_emulator  # noqa: E402
+from expansion_dev.emulators.salesforce import SalesforceEmulator  # noqa: E402
 from simple_salesforce import format_external_id  # noqa: E402
 
-from sync.config import SalesforceSettings, SyncSettings  # noqa: E402
-from sync.connections import SalesforceConnection, connect_salesforce  # noqa: E402
-from sync.emulators.clients import start_salesforce_emulator  # noqa: E402
-from sync.emulators.salesforce import SalesforceEmulator  # noqa: E402
-from sync.engine import SyncRun  # noqa: E402
-from sync.errors import RetryPolicy  # noqa: E402
-from sync.mapping import load_mapping  # noqa: E402
-from sync.plan import OPPORTUNITY, SIGNAL, TASK, plan_sync  # noqa: E402
-from sync.salesforce_writer import SalesforceWriter, _json_value  # noqa: E402
-from sync.warehouse import SIGNAL_COLUMNS, connect_duckdb, read_snapshot  # noqa: E402
+from expansion_signals.config import SalesforceSettings, SyncSettings  # noqa: E402
+from expansion_signals.connections import SalesforceConnection, connect_salesforce  # noqa: E402
+from expansion_signals.engine import SyncRun  # noqa: E402
+from expansion_signals.errors import RetryPolicy  # noqa: E402
+from expansion_signals.mapping import load_mapping  # noqa: E402
+from expansion_signals.plan import OPPORTUNITY, SIGNAL, TASK, plan_sync  # noqa: E402
+from expansion_signals.salesforce_writer import SalesforceWriter, _json_value  # noqa: E402
+from expansion_signals.warehouse import SIGNAL_COLUMNS, connect_duckdb, read_snapshot  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 AS_OF = date(2026, 11, 24)

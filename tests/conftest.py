@@ -1,3 +1,3 @@
 """Shared pytest fixtures: the local Salesforce and Slack emulators and their clients."""
 
-from sync.emulators.fixtures import *  # noqa: F401,F403
+from expansion_dev.emulators.fixtures import *  # noqa: F401,F403

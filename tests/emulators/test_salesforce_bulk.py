@@ -7,12 +7,11 @@ import io
 import re
 
 import pytest
+from expansion_dev.emulators import clients, faults
+from expansion_dev.emulators.salesforce import SalesforceEmulator
 from simple_salesforce import SalesforceMalformedRequest
 from simple_salesforce.bulk2 import ColumnDelimiter, LineEnding
 from simple_salesforce.exceptions import SalesforceOperationError
-
-from sync.emulators import clients, faults
-from sync.emulators.salesforce import SalesforceEmulator
 
 SIGNAL = "Expansion_Signal__c"
 

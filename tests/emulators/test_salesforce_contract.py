@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 import requests
+from expansion_dev.emulators import clients
+from expansion_dev.emulators.salesforce import SalesforceEmulator
+from expansion_dev.emulators.sf_ids import checksum, normalize
 from simple_salesforce import (
     Salesforce,
     SalesforceExpiredSession,
@@ -18,10 +21,6 @@ from simple_salesforce import (
     format_external_id,
     format_soql,
 )
-
-from sync.emulators import clients
-from sync.emulators.salesforce import SalesforceEmulator
-from sync.emulators.sf_ids import checksum, normalize
 
 SIGNAL = "Expansion_Signal__c"
 UPSERT_SIGNALS = f"composite/sobjects/{SIGNAL}/Signal_Id__c"

@@ -7,15 +7,14 @@ import time
 
 import pytest
 import requests
+from expansion_dev.emulators import clients, faults
+from expansion_dev.emulators.salesforce import SalesforceEmulator
 from simple_salesforce import (
     SalesforceExpiredSession,
     SalesforceGeneralError,
     SalesforceMalformedRequest,
     SalesforceRefusedRequest,
 )
-
-from sync.emulators import clients, faults
-from sync.emulators.salesforce import SalesforceEmulator
 
 SIGNAL = "Expansion_Signal__c"
 UPSERT_SIGNALS = f"composite/sobjects/{SIGNAL}/Signal_Id__c"

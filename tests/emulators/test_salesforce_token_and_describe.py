@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 import requests
+from expansion_dev.emulators import clients, faults
+from expansion_dev.emulators.salesforce import SalesforceEmulator
 from simple_salesforce import SalesforceResourceNotFound
-
-from sync.emulators import clients, faults
-from sync.emulators.salesforce import SalesforceEmulator
 
 TOKEN = "/services/oauth2/token"
 

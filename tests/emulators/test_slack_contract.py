@@ -9,14 +9,13 @@ from urllib.error import URLError
 
 import pytest
 import requests
+from expansion_dev.emulators import clients, faults
+from expansion_dev.emulators.slack import SlackEmulator
+from expansion_dev.emulators.slack_workspace import BOT_ID, BOT_USER_ID
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
-
-from sync.emulators import clients, faults
-from sync.emulators.slack import SlackEmulator
-from sync.emulators.slack_workspace import BOT_ID, BOT_USER_ID
 
 TS = re.compile(r"^\d{10}\.\d{6}$")
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from expansion_dev.demo_data import GeneratorOptions, generate
 
-from sync.dbt import BuildOptions, run_dbt
-from sync.demo_data import GeneratorOptions, generate
-from sync.project import SEEDS_DIR
+from expansion_signals.dbt import BuildOptions, run_dbt
+from expansion_signals.project import seeds_dir
 
 AS_OF = date(2026, 11, 24)
 SMALL = GeneratorOptions(accounts=150, days=400, as_of=AS_OF, seed=7, events=300_000)
@@ -37,7 +37,7 @@ class Warehouse:
 @pytest.fixture(scope="session")
 def generated_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     path = tmp_path_factory.mktemp("warehouse") / "demo.duckdb"
-    generate(path, SMALL, SEEDS_DIR)
+    generate(path, SMALL, seeds_dir())
     return Warehouse(path, AS_OF)
 
 

@@ -13,10 +13,10 @@ import shutil
 from datetime import date, timedelta
 
 import pytest
+from expansion_dev.demo_data import GeneratorOptions, generate
 
-from sync.dbt import BuildOptions, run_dbt
-from sync.demo_data import GeneratorOptions, generate
-from sync.project import SEEDS_DIR
+from expansion_signals.dbt import BuildOptions, run_dbt
+from expansion_signals.project import seeds_dir
 
 from .chain import KEY, assert_chain_equals_scratch, read
 
@@ -29,7 +29,7 @@ def builds(tmp_path_factory, monkeypatch_session):
     root = tmp_path_factory.mktemp("identity")
     chain, scratch = root / "chain.duckdb", root / "scratch.duckdb"
     generate(chain, GeneratorOptions(accounts=60, days=HISTORY_DAYS + 1, as_of=DAY_TWO, seed=42),
-             SEEDS_DIR)
+             seeds_dir())
     shutil.copy(chain, scratch)
     monkeypatch_session.setenv("EXPANSION_DUCKDB_PATH", str(chain))
     run_dbt("build", BuildOptions(as_of=DAY_ONE, full_refresh=True))

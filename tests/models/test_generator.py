@@ -7,10 +7,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from expansion_dev.contract import RAW_TABLES
+from expansion_dev.demo_data import GeneratorOptions, generate
 
-from sync.contract import RAW_TABLES
-from sync.demo_data import GeneratorOptions, generate
-from sync.project import SEEDS_DIR
+from expansion_signals.project import seeds_dir
 
 from .conftest import Warehouse
 
@@ -111,7 +111,7 @@ def test_values_follow_the_contract(generated_warehouse: Warehouse):
              "where priority not in ('low', 'normal', 'high', 'urgent')") == 0
     unknown_tiers = q(
         "select count(*) from raw.subscriptions s where not exists (select 1 from "
-        f"read_csv('{SEEDS_DIR / 'plan_catalog.csv'}') c "
+        f"read_csv('{seeds_dir() / 'plan_catalog.csv'}') c "
         "where c.product = s.product and c.plan_tier = s.plan_tier)")
     assert unknown_tiers == 0
 
@@ -148,10 +148,10 @@ def _fingerprint(path: Path) -> dict[str, tuple]:
 def test_generation_is_deterministic_for_a_seed(tmp_path: Path):
     options = GeneratorOptions(accounts=40, days=60, as_of=date(2026, 3, 31), seed=11,
                                events=20_000)
-    generate(tmp_path / "a.duckdb", options, SEEDS_DIR)
-    generate(tmp_path / "b.duckdb", options, SEEDS_DIR)
+    generate(tmp_path / "a.duckdb", options, seeds_dir())
+    generate(tmp_path / "b.duckdb", options, seeds_dir())
     generate(tmp_path / "c.duckdb", GeneratorOptions(**{**options.__dict__, "seed": 12}),
-             SEEDS_DIR)
+             seeds_dir())
     first = _fingerprint(tmp_path / "a.duckdb")
     assert first == _fingerprint(tmp_path / "b.duckdb")
     assert first != _fingerprint(tmp_path / "c.duckdb")
@@ -159,17 +159,17 @@ def test_generation_is_deterministic_for_a_seed(tmp_path: Path):
 
 def test_event_volume_follows_the_target(tmp_path: Path):
     options = GeneratorOptions(accounts=60, days=90, as_of=date(2026, 3, 31), events=50_000)
-    result = generate(tmp_path / "v.duckdb", options, SEEDS_DIR)
+    result = generate(tmp_path / "v.duckdb", options, seeds_dir())
     assert 0.8 * 50_000 <= result.row_counts["usage_events"] <= 1.2 * 50_000
 
 
 def test_bad_options_are_refused(tmp_path: Path):
     with pytest.raises(ValueError, match="at least"):
-        generate(tmp_path / "x.duckdb", GeneratorOptions(accounts=0), SEEDS_DIR)
+        generate(tmp_path / "x.duckdb", GeneratorOptions(accounts=0), seeds_dir())
 
 
 def test_crm_account_ids_are_valid_salesforce_ids(generated_warehouse: Warehouse):
-    from sync.emulators.sf_ids import to18
+    from expansion_dev.emulators.sf_ids import to18
 
     ids = [r[0] for r in generated_warehouse.query(
         "select crm_account_id from raw.accounts where crm_account_id is not null")]

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sync.dbt import BuildOptions, run_dbt
+from expansion_signals.dbt import BuildOptions, run_dbt
 
 from .chain import assert_chain_equals_scratch, read
 from .conftest import Warehouse

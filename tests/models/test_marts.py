@@ -7,7 +7,7 @@ import hashlib
 import json
 from datetime import timedelta
 
-from sync.project import SEEDS_DIR
+from expansion_signals.project import seeds_dir
 
 from .conftest import Warehouse
 
@@ -21,7 +21,7 @@ CATEGORIES = [
 
 
 def _plays() -> dict[str, dict[str, str]]:
-    with open(SEEDS_DIR / "plays.csv", newline="") as f:
+    with open(seeds_dir() / "plays.csv", newline="") as f:
         return {row["play_id"]: row for row in csv.DictReader(f)}
 
 

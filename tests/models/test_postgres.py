@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from sync.dbt import BuildOptions, run_dbt
+from expansion_signals.dbt import BuildOptions, run_dbt
 from tests.support.postgres import copy_raw_tables, postgres_cluster
 
 from .conftest import Warehouse

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-
-from sync.contract import RAW_TABLES, create_table_sql
+from expansion_dev.contract import RAW_TABLES, create_table_sql
 
 PG_BIN_DIRS = [Path("/usr/lib/postgresql/15/bin"), Path("/usr/local/bin"), Path("/usr/bin")]
 PG_TYPES = {"double": "double precision"}

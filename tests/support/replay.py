@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from expansion_dev.demo_data import GeneratorOptions, generate
+from expansion_dev.emulators import faults
+from expansion_dev.emulators.clients import start_salesforce_emulator, start_slack_emulator
+from expansion_dev.emulators.salesforce import SalesforceEmulator
+from expansion_dev.emulators.slack import SlackEmulator
 
-from sync.demo_data import GeneratorOptions, generate
-from sync.emulators import faults
-from sync.emulators.clients import start_salesforce_emulator, start_slack_emulator
-from sync.emulators.salesforce import SalesforceEmulator
-from sync.emulators.slack import SlackEmulator
-from sync.project import PROJECT_ROOT, SEEDS_DIR
+from expansion_signals.project import CHECKOUT, seeds_dir
 
 HISTORY_DAYS = 400
 TRANSIENT_FAULTS = ("unavailable", "service_unavailable")
@@ -128,14 +128,14 @@ def _environment(path: Path, salesforce: SalesforceEmulator, slack: SlackEmulato
 
 def _run_day(day: date, env: dict[str, str], log: Path, salesforce: SalesforceEmulator,
              slack: SlackEmulator, *, kill: bool, full_refresh: bool) -> DayRun:
-    args = [sys.executable, "-m", "sync.cli", "run", "--as-of", day.isoformat()]
+    args = [sys.executable, "-m", "expansion_signals.cli", "run", "--as-of", day.isoformat()]
     args += ["--full-refresh"] if full_refresh else []
     sf_before, slack_before = len(salesforce.calls()), len(slack.calls())
     if kill:  # the next signal write lands, then its answer is held until the run is killed
         salesforce.inject(faults.delay(120, commit=True), kind="composite", times=1)
     started = time.monotonic()
     with log.open("a") as out:
-        child = subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, stdout=out,
+        child = subprocess.Popen(args, cwd=CHECKOUT, env=env, stdout=out,
                                  stderr=subprocess.STDOUT, start_new_session=True)
         killed = False
         if kill:
@@ -185,7 +185,7 @@ def replay(workdir: Path, options: ReplayOptions = ReplayOptions(),
     first_day = options.last_day - timedelta(days=options.days - 1)
     generate(path, GeneratorOptions(accounts=options.accounts,
                                     days=HISTORY_DAYS + options.days,
-                                    as_of=options.last_day, seed=options.seed), SEEDS_DIR)
+                                    as_of=options.last_day, seed=options.seed), seeds_dir())
     salesforce, slack = start_salesforce_emulator(), start_slack_emulator()
     try:
         fallback, ops = slack.seed_channel("expansion-signals"), slack.seed_channel("revops")

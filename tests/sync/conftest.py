@@ -11,18 +11,18 @@ from typing import Any
 
 import duckdb
 import pytest
+from expansion_dev.emulators import clients
+from expansion_dev.emulators.salesforce import SalesforceEmulator
+from expansion_dev.emulators.slack import SlackEmulator
 from slack_sdk import WebClient
 
-from sync.config import SalesforceSettings, SlackSettings, SyncSettings
-from sync.connections import SalesforceConnection, connect_salesforce
-from sync.emulators import clients
-from sync.emulators.salesforce import SalesforceEmulator
-from sync.emulators.slack import SlackEmulator
-from sync.engine import Checkpoint, RunResult, SyncRun
-from sync.errors import RetryPolicy
-from sync.ledger import Ledger
-from sync.mapping import load_mapping
-from sync.warehouse import SIGNAL_COLUMNS, connect_duckdb
+from expansion_signals.config import SalesforceSettings, SlackSettings, SyncSettings
+from expansion_signals.connections import SalesforceConnection, connect_salesforce
+from expansion_signals.engine import Checkpoint, RunResult, SyncRun
+from expansion_signals.errors import RetryPolicy
+from expansion_signals.ledger import Ledger
+from expansion_signals.mapping import load_mapping
+from expansion_signals.warehouse import SIGNAL_COLUMNS, connect_duckdb
 
 AS_OF = date(2026, 11, 24)
 OWNER = "ana@example.com"

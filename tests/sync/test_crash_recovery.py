@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from sync.ledger import Ledger
-from sync.warehouse import connect_duckdb
+from expansion_signals.ledger import Ledger
+from expansion_signals.warehouse import connect_duckdb
 from tests.sync.conftest import AS_OF, OWNER, signal_row
 
 

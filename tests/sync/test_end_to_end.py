@@ -6,17 +6,17 @@ from collections import Counter
 from datetime import date
 
 import pytest
+from expansion_dev.demo_data import GeneratorOptions, generate
+from expansion_dev.demo_emulators import seed_from_mart
 
-from sync.config import SalesforceSettings, SlackSettings, SyncSettings
-from sync.connections import connect_salesforce, connect_slack
-from sync.dbt import BuildOptions, run_dbt
-from sync.demo_data import GeneratorOptions, generate
-from sync.demo_emulators import seed_from_mart
-from sync.engine import SyncRun
-from sync.errors import RetryPolicy
-from sync.mapping import load_mapping
-from sync.project import SEEDS_DIR
-from sync.warehouse import connect_duckdb
+from expansion_signals.config import SalesforceSettings, SlackSettings, SyncSettings
+from expansion_signals.connections import connect_salesforce, connect_slack
+from expansion_signals.dbt import BuildOptions, run_dbt
+from expansion_signals.engine import SyncRun
+from expansion_signals.errors import RetryPolicy
+from expansion_signals.mapping import load_mapping
+from expansion_signals.project import seeds_dir
+from expansion_signals.warehouse import connect_duckdb
 
 AS_OF = date(2026, 11, 24)
 
@@ -25,7 +25,7 @@ AS_OF = date(2026, 11, 24)
 def built(tmp_path_factory):
     path = tmp_path_factory.mktemp("e2e") / "demo.duckdb"
     generate(path, GeneratorOptions(accounts=80, days=400, as_of=AS_OF, seed=11,
-                                    events=100_000), SEEDS_DIR)
+                                    events=100_000), seeds_dir())
     patch = pytest.MonkeyPatch()
     patch.setenv("EXPANSION_DUCKDB_PATH", str(path))
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from sync.plan import (
+from expansion_signals.plan import (
     OPPORTUNITY,
     SIGNAL,
     TASK,
@@ -16,7 +16,7 @@ from sync.plan import (
     SignalState,
     plan_sync,
 )
-from sync.warehouse import read_plays
+from expansion_signals.warehouse import read_plays
 from tests.sync.conftest import AS_OF, signal_row
 
 

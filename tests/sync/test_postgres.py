@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from sync.engine import SyncRun
-from sync.ledger import Ledger, LockHeld
-from sync.mapping import load_mapping
-from sync.warehouse import SIGNAL_COLUMNS, Database, connect_postgres
+from expansion_signals.engine import SyncRun
+from expansion_signals.ledger import Ledger, LockHeld
+from expansion_signals.mapping import load_mapping
+from expansion_signals.warehouse import SIGNAL_COLUMNS, Database, connect_postgres
 from tests.support.postgres import PostgresServer, postgres_cluster
 from tests.sync.conftest import MART_DDL, OWNER, signal_row
 

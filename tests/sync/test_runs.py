@@ -11,15 +11,15 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from expansion_dev.emulators import faults
+from expansion_dev.emulators.serve import environment
 
-from sync import cli
-from sync.config import load_settings
-from sync.emulators import faults
-from sync.emulators.serve import environment
-from sync.ledger import Ledger, LockHeld, now
-from sync.mapping import REQUIRED_FIELDS, load_mapping
-from sync.project import PROJECT_ROOT
-from sync.warehouse import connect_duckdb
+from expansion_signals import cli
+from expansion_signals.config import load_settings
+from expansion_signals.ledger import Ledger, LockHeld, now
+from expansion_signals.mapping import REQUIRED_FIELDS, load_mapping
+from expansion_signals.project import CHECKOUT
+from expansion_signals.warehouse import connect_duckdb
 from tests.sync.conftest import OWNER, Mart, signal_row
 
 
@@ -146,7 +146,7 @@ def test_sync_command_exit_codes_for_bad_input(tmp_path, monkeypatch, capsys):
 
 
 def test_mapping_renames_flow_through(tmp_path: Path):
-    text = (PROJECT_ROOT / "sync" / "mapping.yml").read_text()
+    text = (CHECKOUT / "expansion_signals" / "mapping.yml").read_text()
     renamed = tmp_path / "mapping.yml"
     renamed.write_text(text.replace("Urgency__c", "Priority_Level__c"))
     assert load_mapping(renamed).signal.fields["urgency"] == "Priority_Level__c"
@@ -158,7 +158,7 @@ def test_mapping_renames_flow_through(tmp_path: Path):
 
 def test_shipped_metadata_defines_every_mapped_field():
     mapping = load_mapping()
-    objects = PROJECT_ROOT / "salesforce" / "force-app" / "main" / "default" / "objects"
+    objects = CHECKOUT / "salesforce" / "force-app" / "main" / "default" / "objects"
     signal_dir = objects / mapping.signal.object / "fields"
     names = {p.name.removesuffix(".field-meta.xml") for p in signal_dir.iterdir()}
     wanted = {mapping.signal.fields[k] for k in REQUIRED_FIELDS["signal"]}
@@ -238,10 +238,10 @@ def test_run_while_another_process_holds_the_warehouse_exits_locked(
 KILLED_MID_RUN = """
 import os, signal, sys
 from pathlib import Path
-from sync.config import SyncSettings
-from sync.engine import SyncRun
-from sync.mapping import load_mapping
-from sync.warehouse import connect_duckdb
+from expansion_signals.config import SyncSettings
+from expansion_signals.engine import SyncRun
+from expansion_signals.mapping import load_mapping
+from expansion_signals.warehouse import connect_duckdb
 
 def die(step):
     if step == "planned":

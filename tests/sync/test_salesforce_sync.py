@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sync.emulators import faults
+from expansion_dev.emulators import faults
+
 from tests.sync.conftest import AS_OF, OWNER, ledger_states, signal_row
 
 SIGNAL, OPP, TASK = "Expansion_Signal__c", "Opportunity", "Task"

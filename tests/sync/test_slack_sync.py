@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sync.emulators import faults
+from expansion_dev.emulators import faults
+
 from tests.sync.conftest import OWNER, ledger_states, signal_row
 
 LOOKUPS = ("users.lookupByEmail", "conversations.open")

@@ -10,17 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from expansion_dev.emulators import faults
+from expansion_dev.emulators.serve import environment
 
-from sync import cli
-from sync.config import ConfigError, load_settings
-from sync.emulators import faults
-from sync.emulators.serve import environment
-from sync.engine import plan_settings
-from sync.mapping import MappingError, load_mapping
-from sync.project import PROJECT_ROOT
+from expansion_signals import cli
+from expansion_signals.config import ConfigError, load_settings
+from expansion_signals.engine import plan_settings
+from expansion_signals.mapping import MappingError, load_mapping
+from expansion_signals.project import CHECKOUT
 from tests.sync.conftest import signal_row
 
-SHIPPED = (PROJECT_ROOT / "sync" / "mapping.yml").read_text(encoding="utf-8")
+SHIPPED = (CHECKOUT / "expansion_signals" / "mapping.yml").read_text(encoding="utf-8")
 SIGNAL = "Expansion_Signal__c"
 
 
@@ -124,7 +124,7 @@ def test_a_file_of_the_wrong_shape_is_one_line(tmp_path, text, expected):
 def test_shipped_mapping_is_named_as_people_know_it_and_plans_with_its_typed_values(
     tmp_path, settings
 ):
-    assert load_mapping().source == "sync/mapping.yml"
+    assert load_mapping().source == "expansion_signals/mapping.yml"
     path = mapping_file(tmp_path, "close_after_days: 90", "close_after_days: 60")
     planned = plan_settings(settings, load_mapping(path))
     assert planned.close_after_days == 60

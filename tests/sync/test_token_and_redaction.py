@@ -7,12 +7,17 @@ import socket
 from dataclasses import replace
 
 import pytest
+from expansion_dev.emulators import clients, faults
 from simple_salesforce import Salesforce
 
-from sync.connections import SalesforceConnection, connect_salesforce, fetch_token, http_session
-from sync.emulators import clients, faults
-from sync.errors import SyncAborted, describe, redact
-from sync.sync_report import result_lines
+from expansion_signals.connections import (
+    SalesforceConnection,
+    connect_salesforce,
+    fetch_token,
+    http_session,
+)
+from expansion_signals.errors import SyncAborted, describe, redact
+from expansion_signals.sync_report import result_lines
 from tests.sync.conftest import OWNER, signal_row
 
 SIGNAL = "Expansion_Signal__c"

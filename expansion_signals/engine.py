@@ -1,0 +1,462 @@
+"""One sync run: lock, read the mart, reconcile, plan, apply, commit, log.
+
+The order matters for exactly-once delivery:
+1. the lock, so an overlapping run cannot send too;
+2. Slack intents left by a run that died are settled against the channels
+   (found: committed; not found: forgotten, so the planner sends again);
+3. the plan, from the mart and the committed state only;
+4. Salesforce: opportunities, then signals (which point at them), then tasks
+   (which point at either); each acknowledged batch is committed before the
+   next is sent;
+5. Slack: intent recorded, message posted, ts committed, intent removed.
+`checkpoint(name)` is called between these steps; tests use it to stop a run
+at every step and check that the next run neither duplicates nor loses.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from slack_sdk import WebClient
+
+from expansion_signals.config import SyncSettings
+from expansion_signals.connections import SalesforceConnection
+from expansion_signals.errors import SyncAborted, describe
+from expansion_signals.ledger import Intent, Ledger, LockHeld, Operation, SlackRecipients
+from expansion_signals.mapping import Mapping
+from expansion_signals.plan import (
+    OPPORTUNITY,
+    RESOLVED,
+    SIGNAL,
+    TASK,
+    Notice,
+    Owner,
+    Plan,
+    PlanSettings,
+    RecordKind,
+    RecordWrite,
+    SignalRow,
+    adopt_open_signals,
+    plan_sync,
+)
+from expansion_signals.salesforce_writer import (
+    RecordResult,
+    SalesforceWriter,
+    known_ids_from_states,
+)
+from expansion_signals.slack_messages import (
+    Message,
+    digest_message,
+    escalation_message,
+    metadata,
+    ops_message,
+    signal_message,
+)
+from expansion_signals.slack_writer import SlackWriter, may_have_posted, posted_after_now
+from expansion_signals.warehouse import Database, read_snapshot
+
+Checkpoint = Callable[[str], None]
+FLUSH_ROWS = 2000  # acknowledged Salesforce results kept in memory before a ledger write
+OK, PARTIAL, FAILED, PREVIEW, LOCKED = "ok", "partial", "failed", "preview", "locked"
+EXIT_CODES = {OK: 0, PREVIEW: 0, FAILED: 1, PARTIAL: 3, LOCKED: 4}
+STATE_COLUMNS_BY_KIND: dict[str, tuple[str, str]] = {
+    SIGNAL: ("sf_signal_id", "signal_hash"),
+    OPPORTUNITY: ("sf_opportunity_id", "opportunity_hash"),
+    TASK: ("sf_task_id", "task_hash"),
+}
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    mode: str  # apply | preview
+    status: str  # ok | partial | failed | preview | locked
+    counts: dict[str, int] = field(default_factory=dict)
+    plan: Plan | None = None
+    error: str | None = None
+    failures: list[Operation] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def plan_settings(settings: SyncSettings, mapping: Mapping) -> PlanSettings:
+    opportunity = mapping.opportunity_defaults  # typed and checked when the file was loaded
+    return PlanSettings(
+        cooldown_days=settings.cooldown_days,
+        digest_threshold=settings.digest_threshold,
+        opportunity_type=opportunity.type,
+        opportunity_stage=opportunity.stage,
+        close_after_days=opportunity.close_after_days,
+        task_status=mapping.task_defaults.status,
+    )
+
+
+class SyncRun:
+    def __init__(
+        self,
+        db: Database,
+        settings: SyncSettings,
+        mapping: Mapping,
+        salesforce: SalesforceConnection | None = None,
+        slack: WebClient | None = None,
+        *,
+        dry_run: bool = False,
+        as_of: date | None = None,
+        checkpoint: Checkpoint | None = None,
+    ) -> None:
+        self.db = db
+        self.ledger = Ledger(db)
+        self.settings = settings
+        self.mapping = mapping
+        self.preview = dry_run or (salesforce is None and slack is None)
+        self.sf = None if self.preview or salesforce is None else SalesforceWriter(
+            salesforce, mapping, settings.retry, settings.bulk_threshold,
+            settings.bulk_poll_seconds,
+        )
+        self.salesforce = salesforce
+        self.slack = None if self.preview or slack is None else SlackWriter(
+            slack, mapping.slack_event_type, settings.retry,
+            settings.slack.fallback_channel, settings.slack.ops_channel,
+            recipients=SlackRecipients(db, settings.slack_lookup_days),
+        )
+        self.as_of = as_of
+        self.checkpoint = checkpoint or (lambda name: None)
+        self.run_id = new_run_id()
+        self.counts: dict[str, int] = {}
+        self.failures: list[Operation] = []
+        self._pending_states: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
+        self._pending_ops: list[Operation] = []
+
+    @property
+    def mode(self) -> str:
+        return "preview" if self.preview else "apply"
+
+    # --- the run -------------------------------------------------------------------------
+
+    def run(self) -> RunResult:
+        self.ledger.ensure_schema()
+        try:
+            self.ledger.acquire_lock(self.run_id, self.settings.lock_timeout_minutes)
+        except LockHeld as held:
+            return RunResult(self.run_id, self.mode, LOCKED, error=str(held))
+        plan: Plan | None = None
+        try:
+            self.ledger.start_run(self.run_id, self.mode, self.as_of)
+            plan = self._run()
+            status = PREVIEW if self.preview else (PARTIAL if self.failures else OK)
+            self.checkpoint("run.finishing")
+            self.ledger.finish_run(self.run_id, status, self.counts)
+            result = RunResult(self.run_id, self.mode, status, self.counts, plan, None,
+                               self.failures)
+        except Exception as error:
+            self._flush()  # what was acknowledged before the failure stays committed
+            code, message = describe(error)
+            text = str(error) if isinstance(error, SyncAborted) else f"{code}: {message}"
+            self.ledger.finish_run(self.run_id, FAILED, self.counts, text)
+            result = RunResult(self.run_id, self.mode, FAILED, self.counts, plan, text,
+                               self.failures)
+        except BaseException:
+            self.ledger.finish_run(self.run_id, "interrupted", self.counts, "interrupted")
+            raise
+        finally:
+            self.ledger.release_lock(self.run_id)
+        self._ops_notice(result)
+        return result
+
+    def _run(self) -> Plan:
+        snapshot = read_snapshot(self.db)
+        as_of = self.as_of or snapshot.as_of(datetime.now(UTC).date())
+        self.ledger.set_run_as_of(self.run_id, as_of)
+        rows = self._adopt(snapshot.rows, as_of)
+        blocked = self._settle_intents(rows) if self.slack else set()
+        states = self.ledger.load_states()
+        plan = plan_sync(rows, snapshot.plays, states, as_of,
+                         plan_settings(self.settings, self.mapping))
+        self.checkpoint("planned")
+        if self.preview:
+            self._log_planned(plan, plan.writes, plan.notices)
+            self.counts = {f"planned.{k}": v for k, v in plan.counts().items()}
+            return plan
+        self.ledger.observe(rows, states)
+        known = known_ids_from_states(states.values())
+        if self.sf:
+            self._apply_salesforce(plan, known)
+        else:
+            self._log_planned(plan, plan.writes, [])
+        if plan.resolved_locally:
+            self.ledger.mark_resolved_locally(plan.resolved_locally)
+            self._count("signal.resolved_locally", len(plan.resolved_locally))
+        if self.slack:
+            self._apply_slack(plan, known, blocked)
+        else:
+            self._log_planned(plan, [], plan.notices)
+        return plan
+
+    def _adopt(self, rows: list[SignalRow], as_of: date) -> list[SignalRow]:
+        """Mart rows that are signals the destinations know under another id (plan.py)."""
+        rows, adopted = adopt_open_signals(rows, self.ledger.load_states(), as_of,
+                                           self.settings.cooldown_days)
+        if adopted:
+            self.ledger.log(self.run_id, [
+                Operation("ledger", "adopt.signal", known, "ok", detail=f"mart signal_id {new}")
+                for new, known in sorted(adopted.items())
+            ])
+            self._count("signal.adopted", len(adopted))
+        return rows
+
+    def _count(self, key: str, n: int = 1) -> None:
+        if n:
+            self.counts[key] = self.counts.get(key, 0) + n
+
+    def _owner(self, plan: Plan, signal_id: str) -> str | None:
+        row = plan.rows.get(signal_id)
+        return row.owner_email if row else None
+
+    def _log_planned(self, plan: Plan, writes: list[RecordWrite], notices: list[Notice]) -> None:
+        ops = [
+            Operation("salesforce", f"upsert.{w.kind}", w.signal_id, "planned",
+                      self._owner(plan, w.signal_id), detail=w.reason)
+            for w in writes
+        ]
+        ops += [
+            Operation("slack", f"message.{n.kind}", s, "planned", n.owner_email,
+                      detail=n.notice_id)
+            for n in notices for s in n.signal_ids
+        ]
+        self.ledger.log(self.run_id, ops)
+        for op in ops:
+            self._count(f"planned.{op.action}")
+
+    # --- Salesforce ----------------------------------------------------------------------
+
+    def _apply_salesforce(self, plan: Plan, known: dict[tuple[str, str], str]) -> None:
+        assert self.sf is not None
+        # Every owner of the run in as few queries as possible; prepare() then hits the cache.
+        self.sf.owner_ids(
+            v.email for w in plan.writes for v in w.fields.values() if isinstance(v, Owner)
+        )
+        for kind in (OPPORTUNITY, SIGNAL, TASK):
+            writes = plan.writes_of(kind)
+            if not writes:
+                continue
+            outgoing, deferred = self.sf.prepare(writes, known)
+            if deferred:
+                self.ledger.log(self.run_id, [
+                    Operation("salesforce", f"upsert.{kind}", w.signal_id, "deferred",
+                              self._owner(plan, w.signal_id),
+                              detail="the record it points at is not in Salesforce yet")
+                    for w in deferred
+                ])
+                self._count(f"salesforce.{kind}.deferred", len(deferred))
+            self.sf.upsert(kind, outgoing,
+                           lambda results, k=kind: self._commit_records(plan, k, results, known))
+        self._flush()
+
+    def _commit_records(
+        self,
+        plan: Plan,
+        kind: RecordKind,
+        results: list[RecordResult],
+        known: dict[tuple[str, str], str],
+    ) -> None:
+        """Keep what Salesforce acknowledged; written to the ledger in batches (see _flush)."""
+        self.checkpoint(f"salesforce.{kind}.acked")
+        id_column, hash_column = STATE_COLUMNS_BY_KIND[kind]
+        for r in results:
+            signal_id = r.write.signal_id
+            if r.ok:
+                if kind == SIGNAL:
+                    status = RESOLVED if r.write.reason == "resolve" else "Open"
+                    values = (r.remote_id, r.write.hash if r.complete else None, status, None)
+                    self._pending_states[(id_column, hash_column, "status", "sf_error")].append(
+                        (signal_id, *values))
+                else:
+                    self._pending_states[(id_column, hash_column, "sf_error")].append(
+                        (signal_id, r.remote_id, r.write.hash, None))
+                if r.remote_id:
+                    known[(kind, signal_id)] = r.remote_id
+            else:
+                self._pending_states[("sf_error",)].append(
+                    (signal_id, f"{kind}: {r.error_code}: {r.error_message}"[:500]))
+            op = Operation("salesforce", f"upsert.{kind}", signal_id,
+                           "ok" if r.ok else "failed", self._owner(plan, signal_id),
+                           r.remote_id, r.error_code, (r.error_message or "")[:500] or None,
+                           r.write.reason)
+            self._pending_ops.append(op)
+            if not r.ok:
+                self.failures.append(op)
+        done = [r for r in results if r.ok]
+        resolved = sum(1 for r in done if r.write.reason == "resolve")
+        self._count(f"salesforce.{kind}.upserted", len(done) - resolved)
+        self._count(f"salesforce.{kind}.resolved", resolved)
+        self._count(f"salesforce.{kind}.failed", len(results) - len(done))
+        if len(self._pending_ops) >= FLUSH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write acknowledged Salesforce results and their log rows in one transaction.
+
+        Batching these writes keeps the ledger from costing more than the API calls; a
+        crash can lose only results that are then upserted again, by external id, with
+        no duplicate. Slack results are never batched: a message cannot be sent twice.
+        """
+        if not self._pending_ops:
+            return
+        with self.db.transaction():
+            # Errors first, so a later success for the same signal clears its error.
+            for columns in sorted(self._pending_states, key=len):
+                rows = self._pending_states[columns]
+                latest = {row[0]: row for row in rows}  # one row per signal per statement
+                self.ledger.update_states(columns, list(latest.values()))
+            self.ledger.log(self.run_id, self._pending_ops)
+        self._pending_states.clear()
+        self._pending_ops.clear()
+        self.checkpoint("salesforce.committed")
+
+    # --- Slack ---------------------------------------------------------------------------
+
+    def _settle_intents(self, rows: list[Any]) -> set[str]:
+        """Settle intents of a run that died; signals whose intent cannot be checked wait."""
+        assert self.slack is not None
+        urgencies = {r.signal_id: r.urgency for r in rows}
+        blocked: set[str] = set()
+        for intent in self.ledger.pending_intents():
+            try:
+                ts = self.slack.find_posted(intent.channel, intent.notice_id,
+                                            intent.posted_after, intent.thread_ts)
+            except SyncAborted:
+                raise
+            except Exception as error:
+                code, message = describe(error)
+                blocked.update(intent.signal_ids)
+                self.ledger.log(self.run_id, [
+                    Operation("slack", f"recover.{intent.kind}", s, "deferred",
+                              error_code=code, error_message=message, detail=intent.notice_id)
+                    for s in intent.signal_ids
+                ])
+                continue
+            if ts:
+                self.ledger.commit_notice(intent, ts, urgencies)
+                outcome = "recovered"
+                self._count(f"slack.{intent.kind}.recovered")
+            else:
+                self.ledger.clear_intent(intent.notice_id)
+                outcome = "not_sent"
+            self.ledger.log(self.run_id, [
+                Operation("slack", f"recover.{intent.kind}", s, outcome, remote_id=ts,
+                          detail=intent.notice_id)
+                for s in intent.signal_ids
+            ])
+        return blocked
+
+    def _message(self, plan: Plan, notice: Notice, known: dict[tuple[str, str], str]) -> Message:
+        def link(signal_id: str) -> str | None:
+            remote = known.get((SIGNAL, signal_id))
+            if remote is None or self.salesforce is None:
+                return None
+            return self.salesforce.record_url(self.mapping.signal.object, remote)
+
+        meta = metadata(self.mapping.slack_event_type, notice.notice_id, notice.signal_ids)
+        rows = [plan.rows[s] for s in notice.signal_ids]
+        if notice.kind == "digest":
+            links = {s: url for s in notice.signal_ids if (url := link(s))}
+            return digest_message(rows, plan.plays, links, meta)
+        row = rows[0]
+        play = plan.plays.get(row.play_id)
+        if notice.kind == "escalation":
+            return escalation_message(row, play, notice.previous_urgency, link(row.signal_id),
+                                      meta)
+        return signal_message(row, play, link(row.signal_id), meta)
+
+    def _apply_slack(
+        self, plan: Plan, known: dict[tuple[str, str], str], blocked: set[str]
+    ) -> None:
+        assert self.slack is not None
+        for notice in plan.notices:
+            if blocked.intersection(notice.signal_ids):
+                self._count(f"slack.{notice.kind}.deferred")
+                continue
+            self._send(plan, notice, known)
+
+    def _send(
+        self, plan: Plan, notice: Notice, known: dict[tuple[str, str], str], again: bool = False
+    ) -> None:
+        assert self.slack is not None
+        action = ("reply." if notice.kind == "escalation" else "message.") + notice.kind
+        try:
+            channel = notice.thread_channel or self.slack.channel_for(notice.owner_email)
+        except SyncAborted:
+            raise
+        except Exception as error:  # NoRecipient, or a lookup that failed for good
+            self._slack_failed(notice, action, error)
+            return
+        intent = Intent(notice.notice_id, self.run_id, notice.kind, channel, notice.thread_ts,
+                        notice.signal_ids, notice.urgency, posted_after_now())
+        self.ledger.record_intent(intent)
+        self.checkpoint("slack.intent_recorded")
+        try:
+            posted = self.slack.post(channel, self._message(plan, notice, known),
+                                     notice.notice_id, intent.posted_after, notice.thread_ts)
+        except SyncAborted:
+            raise
+        except Exception as error:
+            if not may_have_posted(error):
+                self.ledger.clear_intent(notice.notice_id)  # answered: certainly not posted
+                if not (again or notice.thread_channel) and self.slack.forget_gone_channel(
+                        notice.owner_email, channel, error):
+                    self._send(plan, notice, known, again=True)  # a remembered DM was gone
+                    return
+            self._slack_failed(notice, action, error)
+            return
+        self.checkpoint("slack.posted")
+        urgencies = {s: plan.rows[s].urgency for s in notice.signal_ids}
+        self.ledger.commit_notice(intent, posted.ts, urgencies)
+        self.ledger.log(self.run_id, [
+            Operation("slack", action, s, "recovered" if posted.recovered else "ok",
+                      notice.owner_email, posted.ts, detail=notice.notice_id)
+            for s in notice.signal_ids
+        ])
+        self._count(f"slack.{notice.kind}.sent")
+        self.checkpoint("slack.committed")
+
+    def _slack_failed(self, notice: Notice, action: str, error: BaseException) -> None:
+        code, message = describe(error)
+        self.ledger.update_states(
+            ("slack_error",), [(s, f"{code}: {message}"[:500]) for s in notice.signal_ids]
+        )
+        ops = [
+            Operation("slack", action, s, "failed", notice.owner_email, error_code=code,
+                      error_message=message[:500], detail=notice.notice_id)
+            for s in notice.signal_ids
+        ]
+        self.ledger.log(self.run_id, ops)
+        self.failures += ops
+        self._count(f"slack.{notice.kind}.failed")
+
+    # --- operations channel --------------------------------------------------------------
+
+    def _ops_notice(self, result: RunResult) -> None:
+        """One notice when runs start failing, one when they work again; none in between."""
+        if self.slack is None or not self.slack.ops_channel:
+            return
+        previous = self.ledger.previous_run(self.run_id)
+        previous_failed = previous is not None and previous.status == FAILED
+        if result.status == FAILED and not previous_failed:
+            sentence = f"Expansion sync run {result.run_id} failed: {result.error}"
+        elif result.status in (OK, PARTIAL) and previous_failed:
+            sentence = (f"Expansion sync works again: run {result.run_id} finished "
+                        f"({result.status}) after failed runs.")
+        else:
+            return
+        self.slack.post_ops(ops_message(sentence))

@@ -1,0 +1,309 @@
+"""Applying planned record writes to Salesforce, by upsert on external ids only.
+
+sObject Collections (up to 200 records a call) up to a threshold, Bulk API 2.0
+above it. Every call goes through the retry policy of expansion_signals.errors; records
+that fail on their own are reported with their error code and the others go
+through. An expired session is renewed once per call when client
+credentials are configured.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from simple_salesforce import format_soql
+from simple_salesforce.exceptions import SalesforceExpiredSession
+
+from expansion_signals.connections import SalesforceConnection
+from expansion_signals.errors import (
+    TRANSIENT_RECORD_CODES,
+    Kind,
+    RecordsLeftTransient,
+    RetryPolicy,
+    SyncAborted,
+    classify,
+    describe,
+    retrying,
+)
+from expansion_signals.mapping import Mapping, ObjectMapping
+from expansion_signals.plan import OPPORTUNITY, SIGNAL, Owner, RecordKind, RecordWrite, Ref
+
+COLLECTION_SIZE = 200
+OWNER_QUERY_CHUNK = 100  # emails per SOQL IN (...): keeps the URL well under its limit
+BULK_NULL = "#N/A"  # an empty Bulk cell leaves a field alone; this sets it to null
+
+
+@dataclass(frozen=True)
+class OutgoingRecord:
+    write: RecordWrite
+    body: dict[str, Any]  # in the org's names, external id included
+    complete: bool  # False when a reference could not be resolved and was left out
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    write: RecordWrite
+    remote_id: str | None
+    error_code: str | None = None
+    error_message: str | None = None
+    complete: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.error_code is None
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return BULK_NULL
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(_json_value(value))
+
+
+class SalesforceWriter:
+    def __init__(
+        self,
+        connection: SalesforceConnection,
+        mapping: Mapping,
+        policy: RetryPolicy | None = None,
+        bulk_threshold: int = 2000,
+        bulk_poll_seconds: float = 2.0,
+    ) -> None:
+        self.connection = connection
+        self.mapping = mapping
+        self.policy = policy or RetryPolicy()
+        self.bulk_threshold = bulk_threshold
+        self.bulk_poll_seconds = bulk_poll_seconds
+        self._owners: dict[str, str | None] = {}  # lower-case email -> user id, for this run
+
+    # --- calls ---------------------------------------------------------------------------
+
+    def _call(self, action: Callable[[Any], Any]) -> Any:
+        """One API call under the retry policy, renewing an expired session once."""
+        return self.connection.call(action, self.policy)
+
+    @staticmethod
+    def _abort_if_fatal(error: BaseException) -> None:
+        if isinstance(error, SyncAborted):
+            raise error
+        if classify(error) in (Kind.FATAL, Kind.EXPIRED_SESSION):
+            code, message = describe(error)
+            raise SyncAborted(f"Salesforce: {code}: {message}") from error
+
+    # --- owners --------------------------------------------------------------------------
+
+    def owner_ids(self, emails: Iterable[str | None]) -> dict[str, str | None]:
+        """Active users by email, one escaped SOQL query per 100 new emails, cached for the run."""
+        wanted = sorted({e.strip().lower() for e in emails if e} - set(self._owners))
+        user, email_field = self.mapping.user_object, self.mapping.user_email
+        for chunk in _chunks(wanted, OWNER_QUERY_CHUNK):
+            soql = format_soql(
+                f"SELECT Id, {email_field} FROM {user} WHERE {email_field} IN {{}} "
+                f"AND {self.mapping.user_active} = true",
+                list(chunk),
+            )
+            try:
+                found = self._call(lambda sf, q=soql: sf.query_all(q))
+            except Exception as error:
+                self._abort_if_fatal(error)
+                raise
+            for email in chunk:
+                self._owners.setdefault(email, None)
+            for record in sorted(found.get("records", []), key=lambda r: r["Id"]):
+                email = str(record.get(email_field) or "").lower()
+                if self._owners.get(email) is None:
+                    self._owners[email] = record["Id"]
+        return dict(self._owners)
+
+    # --- preparing records ---------------------------------------------------------------
+
+    def prepare(
+        self, writes: Sequence[RecordWrite], known_ids: dict[tuple[str, str], str]
+    ) -> tuple[list[OutgoingRecord], list[RecordWrite]]:
+        """Resolve owners and references; a task whose parent is missing waits (deferred)."""
+        owners = self.owner_ids(
+            v.email for w in writes for v in w.fields.values() if isinstance(v, Owner)
+        )
+        outgoing: list[OutgoingRecord] = []
+        deferred: list[RecordWrite] = []
+        for write in writes:
+            values: dict[str, Any] = {}
+            complete = True
+            for name, value in write.fields.items():
+                if isinstance(value, Owner):
+                    user_id = owners.get((value.email or "").lower())
+                    if user_id:  # else leave it out: the integration user owns the record
+                        values[name] = user_id
+                elif isinstance(value, Ref):
+                    resolved = known_ids.get((value.kind, value.signal_id))
+                    if resolved is None:
+                        complete = False
+                    else:
+                        values[name] = resolved
+                else:
+                    values[name] = value
+            if not complete and write.kind != SIGNAL:
+                deferred.append(write)
+                continue
+            body = self.mapping.object(write.kind).to_salesforce(write.signal_id, values)
+            outgoing.append(OutgoingRecord(write, body, complete))
+        return outgoing, deferred
+
+    # --- upserts -------------------------------------------------------------------------
+
+    def upsert(
+        self,
+        kind: RecordKind,
+        records: Sequence[OutgoingRecord],
+        on_batch: Callable[[list[RecordResult]], None],
+    ) -> None:
+        """Upsert every record; `on_batch` gets each acknowledged batch before the next is sent."""
+        if not records:
+            return
+        if len(records) > self.bulk_threshold:
+            self._bulk(kind, records, on_batch)
+            return
+        for chunk in _chunks(records, COLLECTION_SIZE):
+            on_batch(self._collection(self.mapping.object(kind), chunk))
+
+    def _collection(
+        self, target: ObjectMapping, records: Sequence[OutgoingRecord]
+    ) -> list[RecordResult]:
+        path = f"composite/sobjects/{target.object}/{target.external_id}"
+        results: dict[int, RecordResult] = {}
+        pending = list(range(len(records)))
+
+        def send(sf: Any) -> Any:
+            body = [
+                {"attributes": {"type": target.object},
+                 **{k: _json_value(v) for k, v in records[i].body.items()}}
+                for i in pending
+            ]
+            return sf.restful(path, method="PATCH", json={"allOrNone": False, "records": body})
+
+        try:
+            for attempt in retrying(self.policy):
+                with attempt:
+                    answer = self._call_once(send)
+                    still: list[int] = []
+                    for index, outcome in zip(pending, answer, strict=True):
+                        result = self._result(records[index], outcome)
+                        if result.error_code in TRANSIENT_RECORD_CODES:
+                            still.append(index)
+                        results[index] = result
+                    pending = still
+                    if pending:
+                        raise RecordsLeftTransient([results[i].error_code or "" for i in pending])
+        except RecordsLeftTransient:
+            pass  # what is left keeps its transient error and is sent again next run
+        except Exception as error:
+            self._abort_if_fatal(error)
+            code, message = describe(error)
+            for index in pending:
+                results[index] = RecordResult(records[index].write, None, code, message, False)
+        return [results[i] for i in range(len(records))]
+
+    def _call_once(self, action: Callable[[Any], Any]) -> Any:
+        """A call inside a retry loop the caller owns: only the session renewal happens here."""
+        try:
+            return action(self.connection.client)
+        except SalesforceExpiredSession:
+            self.connection.refresh()
+            return action(self.connection.client)
+
+    @staticmethod
+    def _result(record: OutgoingRecord, outcome: dict[str, Any]) -> RecordResult:
+        if outcome.get("success"):
+            return RecordResult(record.write, outcome.get("id"), complete=record.complete)
+        errors = outcome.get("errors") or [{}]
+        first = errors[0]
+        return RecordResult(
+            record.write,
+            outcome.get("id"),
+            str(first.get("statusCode") or "UNKNOWN_ERROR"),
+            str(first.get("message") or ""),
+            False,
+        )
+
+    def _bulk(
+        self,
+        kind: RecordKind,
+        records: Sequence[OutgoingRecord],
+        on_batch: Callable[[list[RecordResult]], None],
+    ) -> None:
+        """Bulk API 2.0, a job per set of columns; rows that failed transiently go by collection."""
+        target = self.mapping.object(kind)
+        groups: dict[tuple[str, ...], list[OutgoingRecord]] = {}
+        for record in records:
+            groups.setdefault(tuple(sorted(record.body)), []).append(record)
+        for group in groups.values():
+            results = self._bulk_job(target, group)
+            retry = [r for r, res in zip(group, results, strict=True)
+                     if res.error_code in TRANSIENT_RECORD_CODES]
+            done = [res for res in results if res.error_code not in TRANSIENT_RECORD_CODES]
+            on_batch(done)
+            for chunk in _chunks(retry, COLLECTION_SIZE):
+                on_batch(self._collection(target, chunk))
+
+    def _bulk_job(
+        self, target: ObjectMapping, records: Sequence[OutgoingRecord]
+    ) -> list[RecordResult]:
+        rows = [{k: _csv_value(v) for k, v in r.body.items()} for r in records]
+        key = target.external_id
+
+        def run(sf: Any) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+            bulk = getattr(sf.bulk2, target.object)
+            jobs = bulk.upsert(records=rows, external_id_field=key, wait=self.bulk_poll_seconds)
+            ids: dict[str, str] = {}
+            failures: dict[str, tuple[str, str]] = {}
+            for job in jobs:
+                for row in csv.DictReader(io.StringIO(bulk.get_successful_records(job["job_id"]))):
+                    ids[row[key].lower()] = row["sf__Id"]
+                if int(job.get("numberRecordsFailed") or 0):
+                    text = bulk.get_failed_records(job["job_id"])
+                    for row in csv.DictReader(io.StringIO(text)):
+                        code, _, message = row["sf__Error"].partition(":")
+                        failures[row[key].lower()] = (code, message.rsplit(":", 1)[0])
+            return ids, failures
+
+        try:
+            ids, failures = self._call(run)
+        except Exception as error:
+            self._abort_if_fatal(error)
+            code, message = describe(error)
+            return [RecordResult(r.write, None, code, message, False) for r in records]
+        results = []
+        for record in records:
+            signal_id = record.write.signal_id.lower()
+            if signal_id in ids:
+                results.append(RecordResult(record.write, ids[signal_id], complete=record.complete))
+            else:
+                code, message = failures.get(signal_id, ("UNPROCESSED", "not processed by the job"))
+                results.append(RecordResult(record.write, None, code, message, False))
+        return results
+
+
+def known_ids_from_states(states: Iterable[Any]) -> dict[tuple[str, str], str]:
+    """(kind, signal_id) -> Salesforce id, for every record an earlier run committed."""
+    known: dict[tuple[str, str], str] = {}
+    for state in states:
+        if state.sf_signal_id:
+            known[(SIGNAL, state.signal_id)] = state.sf_signal_id
+        if state.sf_opportunity_id:
+            known[(OPPORTUNITY, state.signal_id)] = state.sf_opportunity_id
+    return known

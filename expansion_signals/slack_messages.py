@@ -1,0 +1,159 @@
+"""Slack messages: Block Kit with a plain-text fallback, and every data value escaped.
+
+Text that comes from data (account and product names, anything a customer can
+type) goes through `escape`: `&`, `<`, `>` become entities, so `<!channel>`
+or `<@U123>` in an account name stays text and can never mention anyone, and
+bare `@here`-style words are broken with a word joiner in case a client or a
+future `link_names` setting would expand them. Data is put in `plain_text`
+objects, where `*bold*` or `_x_` in a name is not formatting; mrkdwn carries
+only our own link to the Salesforce record.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from expansion_signals.plan import Play, SignalRow
+
+HEADER_LIMIT, SECTION_LIMIT, FIELD_LIMIT, TEXT_LIMIT = 150, 3000, 2000, 3500
+DIGEST_SHOWN = 10
+WORD_JOINER = "\u2060"
+BROADCAST_WORDS = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str  # the fallback shown in notifications and by clients without blocks
+    blocks: list[dict[str, Any]]
+    metadata: dict[str, Any] | None = None
+
+
+def escape(text: str) -> str:
+    """Slack's control characters as entities (`&` first), broadcast words broken."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return BROADCAST_WORDS.sub(lambda m: "@" + WORD_JOINER + m.group(1), escaped)
+
+
+def fit(text: str, limit: int) -> str:
+    """Escape, then shorten the raw text until the escaped form fits (never cut an entity)."""
+    raw = text
+    escaped = escape(raw)
+    while len(escaped) > limit:
+        raw = raw[: max(0, len(raw) - (len(escaped) - limit) - 1)]
+        escaped = escape(raw + "…")
+    return escaped
+
+
+def plain(text: str, limit: int = SECTION_LIMIT) -> dict[str, Any]:
+    return {"type": "plain_text", "text": fit(text, limit), "emoji": False}
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": plain(text)}
+
+
+def link_block(url: str | None, label: str) -> list[dict[str, Any]]:
+    if not url:
+        return []
+    # The url is ours (instance URL + record id); the label is fixed text.
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{url}|{label}>"}]}]
+
+
+def metadata(event_type: str, notice_id: str, signal_ids: tuple[str, ...]) -> dict[str, Any]:
+    payload: dict[str, Any] = {"notice_id": notice_id, "signals": len(signal_ids)}
+    if len(signal_ids) == 1:
+        payload["signal_id"] = signal_ids[0]
+    return {"event_type": event_type, "event_payload": payload}
+
+
+def _words(value: str) -> str:
+    return value.replace("_", " ")
+
+
+def _close_path(row: SignalRow) -> str:
+    renewal = f" (renewal in {row.days_to_renewal} days)" if row.days_to_renewal is not None else ""
+    return _words(row.close_path) + renewal
+
+
+def _title(row: SignalRow, play: Play | None) -> str:
+    name = play.title if play else _words(row.play_id)
+    return name + (f" · {row.product}" if row.product else "")
+
+
+def signal_message(
+    row: SignalRow, play: Play | None, link: str | None, meta: dict[str, Any] | None = None
+) -> Message:
+    compound = " (compound)" if row.compound else ""
+    fields = [
+        plain(f"Play: {_title(row, play)}", FIELD_LIMIT),
+        plain(f"Motion: {_words(row.motion)}", FIELD_LIMIT),
+        plain(f"Urgency: {row.urgency}", FIELD_LIMIT),
+        plain(f"Close path: {_close_path(row)}", FIELD_LIMIT),
+        plain(f"SLA due: {row.sla_due_on.isoformat()}", FIELD_LIMIT),
+        plain(f"Signals on this account: {row.signal_count}{compound}", FIELD_LIMIT),
+    ]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": plain(f"Expansion signal: {row.account_name}", HEADER_LIMIT)},
+        {"type": "section", "fields": fields},
+        section(f"Evidence: {row.evidence_words}."),
+    ]
+    if play:
+        blocks.append(section(f"Next step: {play.first_step} Collateral: {play.collateral}."))
+    blocks += link_block(link, "Open the signal in Salesforce")
+    text = fit(
+        f"New {row.urgency}-urgency expansion signal for {row.account_name}: "
+        f"{_title(row, play)}. {row.evidence_words}. SLA due {row.sla_due_on.isoformat()}.",
+        TEXT_LIMIT,
+    )
+    return Message(text, blocks, meta)
+
+
+def digest_message(
+    rows: list[SignalRow],
+    plays: dict[str, Play],
+    links: dict[str, str],
+    meta: dict[str, Any] | None = None,
+) -> Message:
+    rank = {"high": 0, "medium": 1, "low": 2}
+    ordered = sorted(rows, key=lambda r: (rank.get(r.urgency, 3), -r.signal_count, r.signal_id))
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": plain(f"{len(rows)} new expansion signals", HEADER_LIMIT)}
+    ]
+    for row in ordered[:DIGEST_SHOWN]:
+        blocks.append(
+            section(
+                f"{row.account_name} · {_title(row, plays.get(row.play_id))} · {row.urgency} "
+                f"urgency · SLA due {row.sla_due_on.isoformat()}\n{row.evidence_words}."
+            )
+        )
+        blocks += link_block(links.get(row.signal_id), "Open in Salesforce")
+    if len(rows) > DIGEST_SHOWN:
+        more = len(rows) - DIGEST_SHOWN
+        blocks.append(
+            {"type": "context", "elements": [plain(f"and {more} more in Salesforce", 200)]}
+        )
+    names = ", ".join(r.account_name for r in ordered[:DIGEST_SHOWN])
+    text = fit(f"{len(rows)} new expansion signals: {names}", TEXT_LIMIT)
+    return Message(text, blocks, meta)
+
+
+def escalation_message(
+    row: SignalRow,
+    play: Play | None,
+    previous: str | None,
+    link: str | None,
+    meta: dict[str, Any] | None = None,
+) -> Message:
+    change = f"from {previous} to {row.urgency}" if previous else f"to {row.urgency}"
+    sentence = (
+        f"Urgency rose {change} for {row.account_name} ({_title(row, play)}): "
+        f"{row.evidence_words}. SLA due {row.sla_due_on.isoformat()}."
+    )
+    blocks = [section(sentence), *link_block(link, "Open the signal in Salesforce")]
+    return Message(fit(sentence, TEXT_LIMIT), blocks, meta)
+
+
+def ops_message(sentence: str) -> Message:
+    return Message(fit(sentence, TEXT_LIMIT), [section(sentence)])

@@ -1,0 +1,72 @@
+"""`expansion sync`: settings from the environment, clients, one run, a report, an exit code."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from datetime import date
+
+from expansion_signals.config import ConfigError, load_settings
+from expansion_signals.connections import connect_salesforce, connect_slack
+from expansion_signals.engine import EXIT_CODES, LOCKED, SyncRun
+from expansion_signals.errors import SyncAborted
+from expansion_signals.mapping import MappingError, load_mapping
+from expansion_signals.org_check import check_mapping_against_org
+from expansion_signals.sync_report import result_lines
+from expansion_signals.warehouse import WarehouseBusy, WarehouseError, connect_warehouse
+
+EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
+
+
+def run_sync_command(
+    *,
+    target: str | None,
+    as_of: date | None,
+    dry_run: bool,
+    env: Mapping[str, str] | None = None,
+    say: Callable[[str], None] = print,
+) -> int:
+    def fail(message: str, code: int) -> int:
+        print(f"error: {message}", file=sys.stderr)
+        return code
+
+    try:
+        settings = load_settings(env)
+        mapping = load_mapping(settings.mapping_path)
+    except ValueError as error:  # ConfigError, MappingError
+        return fail(str(error), EXIT_BAD_INPUT)
+    try:
+        db = connect_warehouse(target)
+    except WarehouseBusy as error:  # the DuckDB file is held by another run's build or sync
+        say(f"Sync skipped: {error}")
+        return EXIT_CODES[LOCKED]
+    except WarehouseError as error:
+        return fail(str(error), EXIT_BAD_INPUT)
+    try:
+        if not db.table_exists("marts", "expansion_signals"):
+            return fail(
+                f"marts.expansion_signals is not in {db.description}: run `expansion build` first",
+                EXIT_BAD_INPUT,
+            )
+        live = not dry_run
+        try:
+            salesforce = (
+                connect_salesforce(settings.salesforce, settings.retry)
+                if live and settings.salesforce.configured else None
+            )
+            if salesforce is not None:  # before anything is written: one describe per object
+                check_mapping_against_org(salesforce, mapping, settings.retry)
+        except SyncAborted as error:
+            return fail(str(error), EXIT_FAILED)
+        except (ConfigError, MappingError) as error:  # the org lacks a mapped name or version
+            return fail(str(error), EXIT_BAD_INPUT)
+        slack = connect_slack(settings.slack) if live and settings.slack.configured else None
+        for line in settings.describe():
+            say(line)
+        result = SyncRun(db, settings, mapping, salesforce, slack, dry_run=dry_run,
+                         as_of=as_of).run()
+        for line in result_lines(result):
+            say(line)
+        return result.exit_code
+    finally:
+        db.close()

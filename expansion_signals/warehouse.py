@@ -1,0 +1,236 @@
+"""The warehouse side of the sync: one connection, the mart it reads, the plays.
+
+DuckDB (the default target) or PostgreSQL (EXPANSION_TARGET=postgres, the
+EXPANSION_PG_* variables of profiles.yml). SQL here is written once with `?`
+placeholders and portable types; the PostgreSQL connection rewrites the
+placeholders. A DuckDB file has a single writer, so the sync opens it only
+after dbt has finished with it.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from expansion_signals.plan import Play, SignalRow
+from expansion_signals.project import duckdb_path, seeds_dir
+
+MART = "marts.expansion_signals"
+PLAYS_TABLE = ("config", "plays")
+SIGNAL_COLUMNS = (
+    "signal_id", "account_id", "crm_account_id", "account_name", "play_id", "motion", "product",
+    "episode_start", "as_of", "urgency", "close_path", "owner_role", "owner_email", "sla_due_on",
+    "signal_count", "compound", "days_to_renewal", "evidence",
+)
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be opened, or the mart is not there (run the build first)."""
+
+
+class WarehouseBusy(WarehouseError):
+    """Another process (a build or a sync) holds the DuckDB file: another run is under way."""
+
+
+# What DuckDB says when another process holds the file's write lock.
+DUCKDB_LOCK_MESSAGES = ("Could not set lock on file", "Conflicting lock is held")
+
+
+def is_duckdb_lock_conflict(text: str) -> bool:
+    return any(message in text for message in DUCKDB_LOCK_MESSAGES)
+
+
+def warehouse_busy(path: Path | str) -> WarehouseBusy:
+    return WarehouseBusy(f"another run is using the warehouse {path}; nothing was done")
+
+
+class Database:
+    """A DB-API connection with `?` placeholders, autocommit, and explicit transactions."""
+
+    def __init__(self, connection: Any, dialect: str, description: str) -> None:
+        self.connection = connection
+        self.dialect = dialect
+        self.description = description  # where it points, for messages (no password)
+        self._in_transaction = False
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.dialect == "postgres" else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self.dialect == "duckdb":
+            # A DuckDB cursor() is a second connection: a transaction begun on one
+            # cursor could not be committed on another, so use the connection itself.
+            result = self.connection.execute(sql, list(params))
+            return list(result.fetchall()) if result.description else []
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(self._sql(sql), list(params))
+            return list(cursor.fetchall()) if cursor.description else []
+        finally:
+            cursor.close()
+
+    def insert_rows(
+        self, head: str, rows: Sequence[Sequence[Any]], tail: str = "", chunk: int = 500
+    ) -> None:
+        """`head VALUES (...), (...) tail` in chunks: far faster than executemany on DuckDB."""
+        if not rows:
+            return
+        width = len(rows[0])
+        placeholder = "(" + ", ".join(["?"] * width) + ")"
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            values = ", ".join([placeholder] * len(part))
+            self.execute(f"{head} values {values} {tail}", [v for row in part for v in row])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._in_transaction:
+            yield
+            return
+        self.execute("begin")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._in_transaction = False
+            self.execute("rollback")
+            raise
+        self._in_transaction = False
+        self.execute("commit")
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        found = self.execute(
+            "select count(*) from information_schema.tables where table_schema = ? "
+            "and table_name = ?",
+            [schema, table],
+        )
+        return bool(found and found[0][0])
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def connect_duckdb(path: Path) -> Database:
+    import duckdb
+
+    if not path.exists():
+        raise WarehouseError(f"no warehouse at {path}: run `expansion build` (or `expansion demo`)")
+    try:
+        connection = duckdb.connect(str(path))
+    except duckdb.IOException as error:
+        # Another process (dbt, or another sync) holds the file: one writer at a time.
+        if is_duckdb_lock_conflict(str(error)):
+            raise warehouse_busy(path) from None
+        raise WarehouseError(f"cannot open {path}: {error}") from None
+    return Database(connection, "duckdb", str(path))
+
+
+def connect_postgres(env: dict[str, str] | None = None) -> Database:
+    import psycopg2
+
+    env = dict(os.environ if env is None else env)
+    params = {
+        "host": env.get("EXPANSION_PG_HOST", "127.0.0.1"),
+        "port": int(env.get("EXPANSION_PG_PORT", "5432")),
+        "user": env.get("EXPANSION_PG_USER", "postgres"),
+        "password": env.get("EXPANSION_PG_PASSWORD", ""),
+        "dbname": env.get("EXPANSION_PG_DATABASE", "expansion"),
+    }
+    where = f"postgresql://{params['user']}@{params['host']}:{params['port']}/{params['dbname']}"
+    try:
+        connection = psycopg2.connect(**params)
+    except psycopg2.Error as error:
+        raise WarehouseError(f"cannot connect to {where}: {error}".strip()) from None
+    connection.autocommit = True
+    return Database(connection, "postgres", where)
+
+
+def connect_warehouse(target: str | None = None) -> Database:
+    """The warehouse dbt built into: the target given, else EXPANSION_TARGET, else DuckDB."""
+    target = target or os.environ.get("EXPANSION_TARGET", "duckdb")
+    if target == "postgres":
+        return connect_postgres()
+    if target != "duckdb":
+        raise WarehouseError(f"unknown target {target!r}: duckdb or postgres")
+    return connect_duckdb(duckdb_path())
+
+
+def _date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def read_signals(db: Database) -> list[SignalRow]:
+    """Today's signals; raises WarehouseError when the mart has not been built."""
+    if not db.table_exists(*MART.split(".")):
+        raise WarehouseError(
+            f"{MART} is not in {db.description}: run `expansion build` before the sync"
+        )
+    rows = db.execute(f"select {', '.join(SIGNAL_COLUMNS)} from {MART} order by signal_id")
+    signals = []
+    for values in rows:
+        data = dict(zip(SIGNAL_COLUMNS, values, strict=True))
+        signals.append(
+            SignalRow(
+                signal_id=str(data["signal_id"]),
+                account_id=str(data["account_id"]),
+                crm_account_id=data["crm_account_id"] or None,
+                account_name=str(data["account_name"] or ""),
+                play_id=str(data["play_id"]),
+                motion=str(data["motion"]),
+                product=str(data["product"] or ""),
+                episode_start=_date(data["episode_start"]),
+                as_of=_date(data["as_of"]),
+                urgency=str(data["urgency"]),
+                close_path=str(data["close_path"]),
+                owner_role=data["owner_role"],
+                owner_email=(data["owner_email"] or "").strip() or None,
+                sla_due_on=_date(data["sla_due_on"]),
+                signal_count=int(data["signal_count"] or 0),
+                compound=bool(data["compound"]),
+                days_to_renewal=data["days_to_renewal"],
+                evidence=str(data["evidence"] or "{}"),
+            )
+        )
+    return signals
+
+
+def _play(values: dict[str, Any]) -> Play:
+    return Play(
+        play_id=str(values["play_id"]),
+        motion=str(values["motion"]),
+        description=str(values["description"]),
+        sla_days=int(values["sla_days"]),
+        collateral=str(values["collateral"]),
+        opens_opportunity=str(values["opens_opportunity"]).strip().lower() in ("true", "1", "t"),
+    )
+
+
+def read_plays(db: Database, seeds: Path | None = None) -> dict[str, Play]:
+    """The plays as dbt loaded them (config.plays); the seed file when the table is absent."""
+    columns = ("play_id", "motion", "description", "sla_days", "collateral", "opens_opportunity")
+    if db.table_exists(*PLAYS_TABLE):
+        rows = db.execute(f"select {', '.join(columns)} from {'.'.join(PLAYS_TABLE)}")
+        plays = [_play(dict(zip(columns, r, strict=True))) for r in rows]
+    else:
+        with ((seeds or seeds_dir()) / "plays.csv").open(newline="", encoding="utf-8") as f:
+            plays = [_play(r) for r in csv.DictReader(f)]
+    return {p.play_id: p for p in plays}
+
+
+@dataclass(frozen=True)
+class MartSnapshot:
+    rows: list[SignalRow]
+    plays: dict[str, Play]
+
+    def as_of(self, default: date) -> date:
+        return max((r.as_of for r in self.rows), default=default)
+
+
+def read_snapshot(db: Database) -> MartSnapshot:
+    return MartSnapshot(read_signals(db), read_plays(db))
