@@ -5,10 +5,9 @@
     product ('' for plays not about one product) and day of the history
     window on which the play's trigger held as of that day. Every play fires
     only for an account with an active line that day. Incremental: a
-    scheduled run adds the new days. -#}
-{%- set plays = ['seat_expansion', 'departmental_expansion', 'consumption_commit', 'tier_upgrade',
-                 'feature_attach', 'outcome_cross_sell', 'bu_rollout', 'executive_expansion',
-                 'post_renewal_expansion'] %}
+    scheduled run adds the new days. The plays are those of the registry,
+    play_ids(). -#}
+{%- set plays = play_ids() %}
 
 with account_days as (
 
