@@ -40,8 +40,9 @@ from expansion_signals.connections import SalesforceConnection, connect_salesfor
 from expansion_signals.engine import SyncRun  # noqa: E402
 from expansion_signals.errors import RetryPolicy  # noqa: E402
 from expansion_signals.mapping import load_mapping  # noqa: E402
-from expansion_signals.plan import OPPORTUNITY, SIGNAL, TASK, plan_sync  # noqa: E402
+from expansion_signals.plan import plan_sync  # noqa: E402
 from expansion_signals.salesforce_writer import SalesforceWriter, _json_value  # noqa: E402
+from expansion_signals.types import OPPORTUNITY, SIGNAL, TASK  # noqa: E402
 from expansion_signals.warehouse import SIGNAL_COLUMNS, connect_duckdb, read_snapshot  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"

@@ -16,7 +16,6 @@ at every step and check that the next run neither duplicates nor loses.
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -27,48 +26,34 @@ from slack_sdk import WebClient
 from expansion_signals.config import SyncSettings
 from expansion_signals.connections import SalesforceConnection
 from expansion_signals.errors import SyncAborted, describe
-from expansion_signals.ledger import Intent, Ledger, LockHeld, Operation, SlackRecipients
+from expansion_signals.ledger import Ledger, LockHeld, SlackRecipients
 from expansion_signals.mapping import Mapping
-from expansion_signals.plan import (
-    OPPORTUNITY,
-    RESOLVED,
-    SIGNAL,
-    TASK,
-    Notice,
-    Owner,
-    Plan,
-    PlanSettings,
-    RecordKind,
-    RecordWrite,
-    SignalRow,
-    adopt_open_signals,
-    plan_sync,
-)
+from expansion_signals.plan import Plan, PlanSettings, adopt_open_signals, plan_sync
 from expansion_signals.salesforce_writer import (
     RecordResult,
     SalesforceWriter,
     known_ids_from_states,
 )
-from expansion_signals.slack_messages import (
-    Message,
-    digest_message,
-    escalation_message,
-    metadata,
-    ops_message,
-    signal_message,
-)
+from expansion_signals.slack_messages import Message, notice_message, ops_message
 from expansion_signals.slack_writer import SlackWriter, may_have_posted, posted_after_now
+from expansion_signals.types import (
+    OPPORTUNITY,
+    SIGNAL,
+    TASK,
+    Intent,
+    Notice,
+    Operation,
+    Owner,
+    RecordKind,
+    RecordWrite,
+    SignalRow,
+)
 from expansion_signals.warehouse import Database, read_snapshot
 
 Checkpoint = Callable[[str], None]
 FLUSH_ROWS = 2000  # acknowledged Salesforce results kept in memory before a ledger write
 OK, PARTIAL, FAILED, PREVIEW, LOCKED = "ok", "partial", "failed", "preview", "locked"
 EXIT_CODES = {OK: 0, PREVIEW: 0, FAILED: 1, PARTIAL: 3, LOCKED: 4}
-STATE_COLUMNS_BY_KIND: dict[str, tuple[str, str]] = {
-    SIGNAL: ("sf_signal_id", "signal_hash"),
-    OPPORTUNITY: ("sf_opportunity_id", "opportunity_hash"),
-    TASK: ("sf_task_id", "task_hash"),
-}
 
 
 @dataclass
@@ -135,8 +120,6 @@ class SyncRun:
         self.run_id = new_run_id()
         self.counts: dict[str, int] = {}
         self.failures: list[Operation] = []
-        self._pending_states: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
-        self._pending_ops: list[Operation] = []
 
     @property
     def mode(self) -> str:
@@ -270,59 +253,26 @@ class SyncRun:
         results: list[RecordResult],
         known: dict[tuple[str, str], str],
     ) -> None:
-        """Keep what Salesforce acknowledged; written to the ledger in batches (see _flush)."""
+        """Keep what Salesforce acknowledged (the ledger writes it in batches, see _flush)."""
         self.checkpoint(f"salesforce.{kind}.acked")
-        id_column, hash_column = STATE_COLUMNS_BY_KIND[kind]
+        ops = self.ledger.acknowledge(kind, results, lambda s: self._owner(plan, s))
         for r in results:
-            signal_id = r.write.signal_id
-            if r.ok:
-                if kind == SIGNAL:
-                    status = RESOLVED if r.write.reason == "resolve" else "Open"
-                    values = (r.remote_id, r.write.hash if r.complete else None, status, None)
-                    self._pending_states[(id_column, hash_column, "status", "sf_error")].append(
-                        (signal_id, *values))
-                else:
-                    self._pending_states[(id_column, hash_column, "sf_error")].append(
-                        (signal_id, r.remote_id, r.write.hash, None))
-                if r.remote_id:
-                    known[(kind, signal_id)] = r.remote_id
-            else:
-                self._pending_states[("sf_error",)].append(
-                    (signal_id, f"{kind}: {r.error_code}: {r.error_message}"[:500]))
-            op = Operation("salesforce", f"upsert.{kind}", signal_id,
-                           "ok" if r.ok else "failed", self._owner(plan, signal_id),
-                           r.remote_id, r.error_code, (r.error_message or "")[:500] or None,
-                           r.write.reason)
-            self._pending_ops.append(op)
-            if not r.ok:
-                self.failures.append(op)
+            if r.ok and r.remote_id:
+                known[(kind, r.write.signal_id)] = r.remote_id
+        self.failures += [op for op in ops if op.outcome == "failed"]
         done = [r for r in results if r.ok]
         resolved = sum(1 for r in done if r.write.reason == "resolve")
         self._count(f"salesforce.{kind}.upserted", len(done) - resolved)
         self._count(f"salesforce.{kind}.resolved", resolved)
         self._count(f"salesforce.{kind}.failed", len(results) - len(done))
-        if len(self._pending_ops) >= FLUSH_ROWS:
+        if self.ledger.acknowledged_waiting >= FLUSH_ROWS:
             self._flush()
 
     def _flush(self) -> None:
-        """Write acknowledged Salesforce results and their log rows in one transaction.
-
-        Batching these writes keeps the ledger from costing more than the API calls; a
-        crash can lose only results that are then upserted again, by external id, with
-        no duplicate. Slack results are never batched: a message cannot be sent twice.
-        """
-        if not self._pending_ops:
-            return
-        with self.db.transaction():
-            # Errors first, so a later success for the same signal clears its error.
-            for columns in sorted(self._pending_states, key=len):
-                rows = self._pending_states[columns]
-                latest = {row[0]: row for row in rows}  # one row per signal per statement
-                self.ledger.update_states(columns, list(latest.values()))
-            self.ledger.log(self.run_id, self._pending_ops)
-        self._pending_states.clear()
-        self._pending_ops.clear()
-        self.checkpoint("salesforce.committed")
+        """What was acknowledged goes into the ledger (a crash loses only what is then
+        upserted again, by external id, with no duplicate)."""
+        if self.ledger.flush_acknowledged(self.run_id):
+            self.checkpoint("salesforce.committed")
 
     # --- Slack ---------------------------------------------------------------------------
 
@@ -367,17 +317,7 @@ class SyncRun:
                 return None
             return self.salesforce.record_url(self.mapping.signal.object, remote)
 
-        meta = metadata(self.mapping.slack_event_type, notice.notice_id, notice.signal_ids)
-        rows = [plan.rows[s] for s in notice.signal_ids]
-        if notice.kind == "digest":
-            links = {s: url for s in notice.signal_ids if (url := link(s))}
-            return digest_message(rows, plan.plays, links, meta)
-        row = rows[0]
-        play = plan.plays.get(row.play_id)
-        if notice.kind == "escalation":
-            return escalation_message(row, play, notice.previous_urgency, link(row.signal_id),
-                                      meta)
-        return signal_message(row, play, link(row.signal_id), meta)
+        return notice_message(notice, plan.rows, plan.plays, self.mapping.slack_event_type, link)
 
     def _apply_slack(
         self, plan: Plan, known: dict[tuple[str, str], str], blocked: set[str]

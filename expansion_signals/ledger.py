@@ -23,12 +23,25 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from expansion_signals.plan import OPEN, RESOLVED, SignalRow, SignalState
+from expansion_signals.types import (
+    OPEN,
+    OPPORTUNITY,
+    RESOLVED,
+    SIGNAL,
+    TASK,
+    Intent,
+    Operation,
+    RecordResult,
+    RunRecord,
+    SignalRow,
+    SignalState,
+)
 from expansion_signals.warehouse import Database
 
 SCHEMA = "expansion_sync"
@@ -78,43 +91,21 @@ class LockHeld(RuntimeError):
     """Another run holds the lock; this one must not send anything."""
 
 
-@dataclass(frozen=True)
-class Operation:
-    destination: str  # salesforce | slack | ledger
-    action: str  # upsert.signal, message.digest, reply.escalation, resolve.local ...
-    signal_id: str | None
-    outcome: str  # ok | failed | planned | deferred | recovered
-    owner: str | None = None
-    remote_id: str | None = None
-    error_code: str | None = None
-    error_message: str | None = None
-    detail: str | None = None
-
-
-@dataclass(frozen=True)
-class Intent:
-    notice_id: str
-    run_id: str
-    kind: str
-    channel: str
-    thread_ts: str | None
-    signal_ids: tuple[str, ...]
-    urgency: str | None
-    posted_after: str  # a Slack ts: the message, if sent, is newer than this
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    run_id: str
-    mode: str
-    status: str
-    error: str | None
+# signal_state columns of a Salesforce id and the hash of what was sent, per kind of record.
+STATE_COLUMNS_BY_KIND: dict[str, tuple[str, str]] = {
+    SIGNAL: ("sf_signal_id", "signal_hash"),
+    OPPORTUNITY: ("sf_opportunity_id", "opportunity_hash"),
+    TASK: ("sf_task_id", "task_hash"),
+}
 
 
 class Ledger:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._seq = 0
+        # Salesforce results acknowledged but not yet written (see acknowledge).
+        self._waiting_states: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
+        self._waiting_ops: list[Operation] = []
 
     def ensure_schema(self) -> None:
         for statement in DDL:
@@ -334,6 +325,56 @@ class Ledger:
                 for r in rows
             ],
         )
+
+    # --- Salesforce results --------------------------------------------------------------
+
+    def acknowledge(
+        self, kind: str, results: Sequence[RecordResult], owner_of: Callable[[str], str | None]
+    ) -> list[Operation]:
+        """Keep what Salesforce answered for one batch; `flush_acknowledged` writes it.
+
+        Batching these writes keeps the ledger from costing more than the API calls. A
+        success records the Salesforce id and the hash of what was sent (a resolution also
+        the status); a failure records its error, retried on the next run.
+        """
+        id_column, hash_column = STATE_COLUMNS_BY_KIND[kind]
+        ops: list[Operation] = []
+        for r in results:
+            signal_id = r.write.signal_id
+            if r.ok and kind == SIGNAL:
+                status = RESOLVED if r.write.reason == "resolve" else OPEN
+                self._waiting_states[(id_column, hash_column, "status", "sf_error")].append(
+                    (signal_id, r.remote_id, r.write.hash if r.complete else None, status, None))
+            elif r.ok:
+                self._waiting_states[(id_column, hash_column, "sf_error")].append(
+                    (signal_id, r.remote_id, r.write.hash, None))
+            else:
+                self._waiting_states[("sf_error",)].append(
+                    (signal_id, f"{kind}: {r.error_code}: {r.error_message}"[:500]))
+            ops.append(Operation(
+                "salesforce", f"upsert.{kind}", signal_id, "ok" if r.ok else "failed",
+                owner_of(signal_id), r.remote_id, r.error_code,
+                (r.error_message or "")[:500] or None, r.write.reason))
+        self._waiting_ops += ops
+        return ops
+
+    @property
+    def acknowledged_waiting(self) -> int:
+        return len(self._waiting_ops)
+
+    def flush_acknowledged(self, run_id: str) -> bool:
+        """Write the acknowledged results and their log rows in one transaction."""
+        if not self._waiting_ops:
+            return False
+        with self.db.transaction():
+            # Errors first, so a later success for the same signal clears its error.
+            for columns in sorted(self._waiting_states, key=len):
+                latest = {row[0]: row for row in self._waiting_states[columns]}
+                self.update_states(columns, list(latest.values()))
+            self.log(run_id, self._waiting_ops)
+        self._waiting_states.clear()
+        self._waiting_ops.clear()
+        return True
 
     def mark_resolved_locally(self, signal_ids: Sequence[str]) -> None:
         self.update_states(("status",), [(s, RESOLVED) for s in signal_ids])

@@ -31,7 +31,15 @@ from expansion_signals.errors import (
     retrying,
 )
 from expansion_signals.mapping import Mapping, ObjectMapping
-from expansion_signals.plan import OPPORTUNITY, SIGNAL, Owner, RecordKind, RecordWrite, Ref
+from expansion_signals.types import (
+    OPPORTUNITY,
+    SIGNAL,
+    Owner,
+    RecordKind,
+    RecordResult,
+    RecordWrite,
+    Ref,
+)
 
 COLLECTION_SIZE = 200
 OWNER_QUERY_CHUNK = 100  # emails per SOQL IN (...): keeps the URL well under its limit
@@ -43,19 +51,6 @@ class OutgoingRecord:
     write: RecordWrite
     body: dict[str, Any]  # in the org's names, external id included
     complete: bool  # False when a reference could not be resolved and was left out
-
-
-@dataclass(frozen=True)
-class RecordResult:
-    write: RecordWrite
-    remote_id: str | None
-    error_code: str | None = None
-    error_message: str | None = None
-    complete: bool = True
-
-    @property
-    def ok(self) -> bool:
-        return self.error_code is None
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

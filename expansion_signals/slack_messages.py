@@ -12,10 +12,11 @@ only our own link to the Salesforce record.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from expansion_signals.plan import Play, SignalRow
+from expansion_signals.types import Notice, Play, SignalRow
 
 HEADER_LIMIT, SECTION_LIMIT, FIELD_LIMIT, TEXT_LIMIT = 150, 3000, 2000, 3500
 DIGEST_SHOWN = 10
@@ -157,3 +158,23 @@ def escalation_message(
 
 def ops_message(sentence: str) -> Message:
     return Message(fit(sentence, TEXT_LIMIT), [section(sentence)])
+
+
+def notice_message(
+    notice: Notice,
+    rows: Mapping[str, SignalRow],
+    plays: Mapping[str, Play],
+    event_type: str,
+    link: Callable[[str], str | None],
+) -> Message:
+    """The message for one planned notice; `link` gives a signal's Salesforce record URL."""
+    meta = metadata(event_type, notice.notice_id, notice.signal_ids)
+    covered = [rows[s] for s in notice.signal_ids]
+    if notice.kind == "digest":
+        links = {s: url for s in notice.signal_ids if (url := link(s))}
+        return digest_message(covered, dict(plays), links, meta)
+    row = covered[0]
+    play = plays.get(row.play_id)
+    if notice.kind == "escalation":
+        return escalation_message(row, play, notice.previous_urgency, link(row.signal_id), meta)
+    return signal_message(row, play, link(row.signal_id), meta)

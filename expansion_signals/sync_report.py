@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from expansion_signals.engine import RunResult
-from expansion_signals.plan import Notice, Plan, RecordWrite
+from expansion_signals.plan import Plan
+from expansion_signals.types import Notice, RecordWrite
 
 SIGNALS_SHOWN_PER_OWNER = 5
 FAILURES_SHOWN = 10

@@ -18,8 +18,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from expansion_signals.plan import Play, SignalRow
 from expansion_signals.project import duckdb_path, seeds_dir
+from expansion_signals.types import Play, SignalRow
 
 MART = "marts.expansion_signals"
 PLAYS_TABLE = ("config", "plays")

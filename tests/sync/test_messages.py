@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from expansion_signals.evidence import evidence_in_words, parse_evidence
-from expansion_signals.plan import SignalRow
 from expansion_signals.slack_messages import escape, signal_message
+from expansion_signals.types import SignalRow
 from tests.sync.conftest import signal_row
 
 

@@ -5,17 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from expansion_signals.plan import (
-    OPPORTUNITY,
-    SIGNAL,
-    TASK,
-    Owner,
-    PlanSettings,
-    Ref,
-    SignalRow,
-    SignalState,
-    plan_sync,
-)
+from expansion_signals.plan import PlanSettings, plan_sync
+from expansion_signals.types import OPPORTUNITY, SIGNAL, TASK, Owner, Ref, SignalRow, SignalState
 from expansion_signals.warehouse import read_plays
 from tests.sync.conftest import AS_OF, signal_row
 

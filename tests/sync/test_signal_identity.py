@@ -13,7 +13,8 @@ from collections import Counter
 from datetime import date, timedelta
 
 from expansion_signals.ledger import Ledger
-from expansion_signals.plan import OPEN, RESOLVED, SignalRow, SignalState, adopt_open_signals
+from expansion_signals.plan import adopt_open_signals
+from expansion_signals.types import OPEN, RESOLVED, SignalRow, SignalState
 from expansion_signals.warehouse import connect_duckdb
 from tests.sync.conftest import AS_OF, OWNER, ledger_states, signal_row
 from tests.sync.test_plan import rows

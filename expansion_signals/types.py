@@ -1,0 +1,194 @@
+"""The sync's plain data, in one place: mart rows, plays, what the destinations
+acknowledged, the planner's actions, and what the ledger logs.
+
+No behaviour beyond small derived properties; every other module passes these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from expansion_signals.evidence import evidence_in_words, parse_evidence
+
+URGENCY_RANK = {"low": 0, "medium": 1, "high": 2}
+SIGNAL, OPPORTUNITY, TASK = "signal", "opportunity", "task"
+OPEN, RESOLVED = "Open", "Resolved"
+
+
+RecordKind = Literal["signal", "opportunity", "task"]
+NoticeKind = Literal["signal", "digest", "escalation"]
+
+
+@dataclass(frozen=True)
+class SignalRow:
+    """One row of marts.expansion_signals."""
+
+    signal_id: str
+    account_id: str
+    crm_account_id: str | None
+    account_name: str
+    play_id: str
+    motion: str
+    product: str
+    episode_start: date
+    as_of: date
+    urgency: str
+    close_path: str
+    owner_role: str | None
+    owner_email: str | None
+    sla_due_on: date
+    signal_count: int
+    compound: bool
+    days_to_renewal: int | None
+    evidence: str
+
+    @property
+    def evidence_words(self) -> str:
+        return evidence_in_words(self.play_id, parse_evidence(self.evidence))
+
+
+@dataclass(frozen=True)
+class Play:
+    """One row of the plays seed: what to do about a signal."""
+
+    play_id: str
+    motion: str
+    description: str
+    sla_days: int
+    collateral: str
+    opens_opportunity: bool
+
+    @property
+    def title(self) -> str:
+        return self.play_id.replace("_", " ").capitalize()
+
+    @property
+    def first_step(self) -> str:
+        """The action after the situation: "Seats are ...: quote more" -> "Quote more"."""
+        _, sep, step = self.description.partition(": ")
+        step = step if sep else self.description
+        return step[:1].upper() + step[1:]
+
+
+@dataclass(frozen=True)
+class SignalState:
+    """What the destinations acknowledged for one signal, as the ledger keeps it."""
+
+    signal_id: str
+    status: str = OPEN
+    last_seen: date | None = None
+    owner_email: str | None = None
+    account_name: str | None = None
+    signal_hash: str | None = None
+    opportunity_hash: str | None = None
+    task_hash: str | None = None
+    sf_signal_id: str | None = None
+    sf_opportunity_id: str | None = None
+    sf_task_id: str | None = None
+    sf_error: str | None = None
+    slack_channel: str | None = None
+    slack_ts: str | None = None
+    slack_urgency: str | None = None
+    slack_error: str | None = None
+    # The signal's key and episode start, so a mart row can be recognised as this signal.
+    account_id: str | None = None
+    play_id: str | None = None
+    product: str | None = None
+    episode_start: date | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str] | None:
+        if self.account_id is None or self.play_id is None:
+            return None
+        return (self.account_id, self.play_id, self.product or "")
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The Salesforce user for an email; the integration user when there is none."""
+
+    email: str | None
+
+
+@dataclass(frozen=True)
+class Ref:
+    """The Salesforce id of another record of this run or an earlier one."""
+
+    kind: RecordKind
+    signal_id: str
+
+
+@dataclass(frozen=True)
+class RecordWrite:
+    """One upsert by external id. `full` is False when only tracked fields are sent."""
+
+    kind: RecordKind
+    signal_id: str
+    fields: dict[str, Any]
+    hash: str
+    full: bool
+    reason: str  # create | update | retry | resolve
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What Salesforce answered for one RecordWrite."""
+
+    write: RecordWrite
+    remote_id: str | None
+    error_code: str | None = None
+    error_message: str | None = None
+    complete: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.error_code is None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One Slack message: a new signal, a digest of several, or a reply on an urgency rise."""
+
+    notice_id: str
+    kind: NoticeKind
+    owner_email: str | None
+    signal_ids: tuple[str, ...]
+    urgency: str | None = None
+    previous_urgency: str | None = None
+    thread_channel: str | None = None
+    thread_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    destination: str  # salesforce | slack | ledger
+    action: str  # upsert.signal, message.digest, reply.escalation, resolve.local ...
+    signal_id: str | None
+    outcome: str  # ok | failed | planned | deferred | recovered
+    owner: str | None = None
+    remote_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Intent:
+    notice_id: str
+    run_id: str
+    kind: str
+    channel: str
+    thread_ts: str | None
+    signal_ids: tuple[str, ...]
+    urgency: str | None
+    posted_after: str  # a Slack ts: the message, if sent, is newer than this
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    mode: str
+    status: str
+    error: str | None
