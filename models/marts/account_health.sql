@@ -8,8 +8,9 @@ with signals as (
 
 health as (
 
-    select * from {{ ref('int_health_daily') }}
-    where date_day = {{ as_of_date() }}
+    -- an account without a health row on as_of has no score to report
+    select * from {{ ref('int_as_of_accounts') }}
+    where health_score is not null
 
 ),
 

@@ -1,7 +1,9 @@
 {#- For every key firing on as_of, the numbers that made it fire, as a JSON
     object text (the sync renders it in words). The numbers come from the
-    trigger models themselves, or from the panel they read, so the evidence
-    is by construction what the trigger saw. -#}
+    trigger models themselves, or from the as-of facts of the panels they
+    read, so the evidence is by construction what the trigger saw. JSON keys
+    are part of the mart's contract and keep their names (outcomes_30d...)
+    whatever the windows are tuned to. -#}
 {%- set d = as_of_date() -%}
 
 with firing as (
@@ -12,24 +14,15 @@ with firing as (
 
 ),
 
-limits as (
+account_products as (
 
-    select * from {{ ref('int_limit_utilization_daily') }}
-    where date_day = {{ d }}
-
-),
-
-activity as (
-
-    select * from {{ ref('int_account_activity_daily') }}
-    where date_day = {{ d }}
+    select * from {{ ref('int_as_of_account_products') }}
 
 ),
 
-account_days as (
+accounts as (
 
-    select * from {{ ref('int_account_days') }}
-    where date_day = {{ d }}
+    select * from {{ ref('int_as_of_accounts') }}
 
 ),
 
@@ -69,9 +62,9 @@ final as (
         firing.product,
         case firing.play_id
             when 'seat_expansion' then {{ json_object([
-                ['seats_assigned', 'limits.seats_assigned', 'integer'],
-                ['seats_purchased', 'limits.seats_purchased', 'integer'],
-                ['seat_utilization', round_to('limits.seat_utilization', 4), 'number'],
+                ['seats_assigned', 'account_products.seats_assigned', 'integer'],
+                ['seats_purchased', 'account_products.seats_purchased', 'integer'],
+                ['seat_utilization', round_to('account_products.seat_utilization', 4), 'number'],
                 ['sustained_days', var('expansion_seat_sustained_days'), 'integer']]) }}
             when 'departmental_expansion' then {{ json_object([
                 ['new_departments', 'departments.new_departments', 'integer'],
@@ -83,36 +76,34 @@ final as (
                 ['lowest_ratio', round_to('consumption.lowest_ratio', 4), 'number'],
                 ['months', var('expansion_consumption_months'), 'integer']]) }}
             when 'tier_upgrade' then {{ json_object([
-                ['current_tier', 'limits.current_plan_tier', 'string'],
-                ['limit_utilization', round_to('limits.limit_utilization', 4), 'number'],
-                ['limit_level', 'limits.limit_level', 'string'],
-                ['gated_events_30d', 'limits.gated_events_30d', 'integer']]) }}
+                ['current_tier', 'account_products.current_plan_tier', 'string'],
+                ['limit_utilization', round_to('account_products.limit_utilization', 4), 'number'],
+                ['limit_level', 'account_products.limit_level', 'string'],
+                ['gated_events_30d', 'account_products.gated_events_in_window', 'integer']]) }}
             when 'feature_attach' then {{ json_object([
                 ['prerequisite_product', 'attach.prerequisite_product', 'string'],
                 ['feature_adoption', round_to('attach.feature_adoption', 4), 'number'],
                 ['problem_events_30d', 'attach.problem_events_30d', 'integer']]) }}
             when 'outcome_cross_sell' then {{ json_object([
-                ['outcomes_30d', 'activity.outcomes_30d', 'integer'],
-                ['active_products', 'account_days.active_products', 'integer']]) }}
+                ['outcomes_30d', 'accounts.outcomes_in_window', 'integer'],
+                ['active_products', 'accounts.active_products', 'integer']]) }}
             when 'bu_rollout' then {{ json_object([
                 ['health_score', 'rollout.health_score', 'number'],
                 ['tenure_days', 'rollout.tenure_days', 'integer'],
                 ['business_units_without_contract', 'rollout.business_units_without_contract', 'integer']]) }}
             when 'executive_expansion' then {{ json_object([
-                ['executive_activities_14d', 'activity.executive_activities_14d', 'integer'],
-                ['feature_inquiries_14d', 'activity.feature_inquiries_14d', 'integer']]) }}
+                ['executive_activities_14d', 'accounts.executive_activities_in_window', 'integer'],
+                ['feature_inquiries_14d', 'accounts.feature_inquiries_in_window', 'integer']]) }}
             when 'post_renewal_expansion' then {{ json_object([
-                ['nps', round_to('activity.nps', 1), 'number'],
-                ['nps_responses_180d', 'activity.nps_responses_180d', 'integer']]) }}
+                ['nps', round_to('accounts.nps', 1), 'number'],
+                ['nps_responses_180d', 'accounts.nps_responses_in_window', 'integer']]) }}
         end as evidence
     from firing
-    left join limits
-        on limits.account_id = firing.account_id
-        and limits.product = firing.product
-    left join activity
-        on activity.account_id = firing.account_id
-    left join account_days
-        on account_days.account_id = firing.account_id
+    left join account_products
+        on account_products.account_id = firing.account_id
+        and account_products.product = firing.product
+    left join accounts
+        on accounts.account_id = firing.account_id
     left join consumption
         on consumption.account_id = firing.account_id
         and consumption.product = firing.product
