@@ -17,7 +17,7 @@ from simple_salesforce.exceptions import SalesforceExpiredSession
 from slack_sdk import WebClient
 
 from expansion_signals.config import SalesforceSettings, SlackSettings
-from expansion_signals.errors import RetryPolicy, SyncAborted, retrying
+from expansion_signals.errors import RetryPolicy, SyncAborted, with_retries
 
 T = TypeVar("T")
 TOKEN_PATH = "/services/oauth2/token"
@@ -62,16 +62,17 @@ class SalesforceConnection:
             )
         self.client = self.renew()
 
+    def once(self, action: Callable[[Salesforce], T]) -> T:
+        """One try of an API call, renewing an expired session once."""
+        try:
+            return action(self.client)
+        except SalesforceExpiredSession:
+            self.refresh()
+            return action(self.client)
+
     def call(self, action: Callable[[Salesforce], T], policy: RetryPolicy) -> T:
         """One API call under the retry policy, renewing an expired session once."""
-        for attempt in retrying(policy):
-            with attempt:
-                try:
-                    return action(self.client)
-                except SalesforceExpiredSession:
-                    self.refresh()
-                    return action(self.client)
-        raise AssertionError("unreachable: tenacity re-raises the last error")
+        return with_retries(policy, lambda: self.once(action))
 
     def record_url(self, sobject: str, record_id: str) -> str:
         return f"{self.instance_url}/lightning/r/{sobject}/{record_id}/view"
@@ -124,7 +125,7 @@ def fetch_token(
         return SyncAborted(f"Salesforce token request to {url} failed: {what[:REASON_LIMIT]}")
 
     try:
-        response = retrying(policy or RetryPolicy())(post)
+        response = with_retries(policy or RetryPolicy(), post)
     except requests.HTTPError as error:  # still 5xx or 429 after the retries
         response = error.response
     except requests.RequestException as error:

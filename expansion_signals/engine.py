@@ -23,6 +23,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from expansion_signals import exit_codes
 from expansion_signals.config import SyncSettings
 from expansion_signals.connections import SalesforceConnection
 from expansion_signals.errors import SyncAborted, describe
@@ -53,7 +54,6 @@ from expansion_signals.warehouse import Database, read_snapshot
 Checkpoint = Callable[[str], None]
 FLUSH_ROWS = 2000  # acknowledged Salesforce results kept in memory before a ledger write
 OK, PARTIAL, FAILED, PREVIEW, LOCKED = "ok", "partial", "failed", "preview", "locked"
-EXIT_CODES = {OK: 0, PREVIEW: 0, FAILED: 1, PARTIAL: 3, LOCKED: 4}
 
 
 @dataclass
@@ -68,7 +68,7 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_CODES[self.status]
+        return exit_codes.BY_STATUS[self.status]
 
 
 def new_run_id() -> str:

@@ -26,6 +26,7 @@ import urllib.error
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 import requests
 import tenacity
@@ -39,6 +40,8 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 from slack_sdk.errors import SlackApiError
+
+T = TypeVar("T")
 
 
 class Kind(StrEnum):
@@ -216,6 +219,11 @@ def _wait(policy: RetryPolicy) -> Callable[[tenacity.RetryCallState], float]:
         return max(asked, backoff(state)) if asked is not None else backoff(state)
 
     return wait
+
+
+def with_retries(policy: RetryPolicy, action: Callable[[], T]) -> T:
+    """`action` under the one retry policy: TRANSIENT errors tried again, the rest raised."""
+    return retrying(policy)(action)
 
 
 def retrying(policy: RetryPolicy) -> tenacity.Retrying:

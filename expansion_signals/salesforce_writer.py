@@ -17,7 +17,6 @@ from datetime import date
 from typing import Any
 
 from simple_salesforce import format_soql
-from simple_salesforce.exceptions import SalesforceExpiredSession
 
 from expansion_signals.connections import SalesforceConnection
 from expansion_signals.errors import (
@@ -28,7 +27,7 @@ from expansion_signals.errors import (
     SyncAborted,
     classify,
     describe,
-    retrying,
+    with_retries,
 )
 from expansion_signals.mapping import Mapping, ObjectMapping
 from expansion_signals.types import (
@@ -191,19 +190,21 @@ class SalesforceWriter:
             ]
             return sf.restful(path, method="PATCH", json={"allOrNone": False, "records": body})
 
+        def attempt() -> None:
+            nonlocal pending
+            answer = self.connection.once(send)
+            still: list[int] = []
+            for index, outcome in zip(pending, answer, strict=True):
+                result = self._result(records[index], outcome)
+                if result.error_code in TRANSIENT_RECORD_CODES:
+                    still.append(index)
+                results[index] = result
+            pending = still
+            if pending:  # only those records again, on the policy's backoff
+                raise RecordsLeftTransient([results[i].error_code or "" for i in pending])
+
         try:
-            for attempt in retrying(self.policy):
-                with attempt:
-                    answer = self._call_once(send)
-                    still: list[int] = []
-                    for index, outcome in zip(pending, answer, strict=True):
-                        result = self._result(records[index], outcome)
-                        if result.error_code in TRANSIENT_RECORD_CODES:
-                            still.append(index)
-                        results[index] = result
-                    pending = still
-                    if pending:
-                        raise RecordsLeftTransient([results[i].error_code or "" for i in pending])
+            with_retries(self.policy, attempt)
         except RecordsLeftTransient:
             pass  # what is left keeps its transient error and is sent again next run
         except Exception as error:
@@ -212,14 +213,6 @@ class SalesforceWriter:
             for index in pending:
                 results[index] = RecordResult(records[index].write, None, code, message, False)
         return [results[i] for i in range(len(records))]
-
-    def _call_once(self, action: Callable[[Any], Any]) -> Any:
-        """A call inside a retry loop the caller owns: only the session renewal happens here."""
-        try:
-            return action(self.connection.client)
-        except SalesforceExpiredSession:
-            self.connection.refresh()
-            return action(self.connection.client)
 
     @staticmethod
     def _result(record: OutgoingRecord, outcome: dict[str, Any]) -> RecordResult:

@@ -15,7 +15,14 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from expansion_signals.errors import Kind, RetryPolicy, SyncAborted, classify, describe, retrying
+from expansion_signals.errors import (
+    Kind,
+    RetryPolicy,
+    SyncAborted,
+    classify,
+    describe,
+    with_retries,
+)
 from expansion_signals.ledger import SlackRecipient, SlackRecipients
 from expansion_signals.slack_messages import Message
 
@@ -74,16 +81,16 @@ class SlackWriter:
         self._asked: set[str] = set()  # owners looked up in this run: asking again is futile
 
     def _call(self, method: str, **kwargs: Any) -> Any:
-        for attempt in retrying(self.policy):
-            with attempt:
-                try:
-                    return getattr(self.client, method)(**kwargs)
-                except SlackApiError as error:
-                    if classify(error) is Kind.FATAL:
-                        code, _ = describe(error)
-                        raise SyncAborted(f"Slack {method}: {code}") from error
-                    raise
-        raise AssertionError("unreachable: tenacity re-raises the last error")
+        def once() -> Any:
+            try:
+                return getattr(self.client, method)(**kwargs)
+            except SlackApiError as error:
+                if classify(error) is Kind.FATAL:
+                    code, _ = describe(error)
+                    raise SyncAborted(f"Slack {method}: {code}") from error
+                raise
+
+        return with_retries(self.policy, once)
 
     # --- recipients ----------------------------------------------------------------------
 
@@ -182,30 +189,32 @@ class SlackWriter:
         thread_ts: str | None = None,
     ) -> Posted:
         ambiguous = False  # did an earlier try fail in a way that may have posted?
-        for attempt in retrying(self.policy):
-            with attempt:
-                if ambiguous:
-                    found = self.find_posted(channel, notice_id, posted_after, thread_ts)
-                    if found:
-                        return Posted(channel, found, recovered=True)
-                try:
-                    answer = self.client.chat_postMessage(
-                        channel=channel, text=message.text, blocks=message.blocks,
-                        metadata=message.metadata, thread_ts=thread_ts,
-                        unfurl_links=False, unfurl_media=False,
-                    )
-                except SlackApiError as error:
-                    if classify(error) is Kind.FATAL:
-                        code = describe(error)[0]
-                        raise SyncAborted(f"Slack chat.postMessage: {code}") from error
-                    # A 429 or an application error was answered: nothing was posted.
-                    ambiguous = may_have_posted(error)
-                    raise
-                except Exception as error:
-                    ambiguous = may_have_posted(error)  # no answer: it may be in the channel
-                    raise
-                return Posted(str(answer["channel"]), str(answer["ts"]), recovered=False)
-        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+        def attempt() -> Posted:
+            nonlocal ambiguous
+            if ambiguous:
+                found = self.find_posted(channel, notice_id, posted_after, thread_ts)
+                if found:
+                    return Posted(channel, found, recovered=True)
+            try:
+                answer = self.client.chat_postMessage(
+                    channel=channel, text=message.text, blocks=message.blocks,
+                    metadata=message.metadata, thread_ts=thread_ts,
+                    unfurl_links=False, unfurl_media=False,
+                )
+            except SlackApiError as error:
+                if classify(error) is Kind.FATAL:
+                    code = describe(error)[0]
+                    raise SyncAborted(f"Slack chat.postMessage: {code}") from error
+                # A 429 or an application error was answered: nothing was posted.
+                ambiguous = may_have_posted(error)
+                raise
+            except Exception as error:
+                ambiguous = may_have_posted(error)  # no answer: it may be in the channel
+                raise
+            return Posted(str(answer["channel"]), str(answer["ts"]), recovered=False)
+
+        return with_retries(self.policy, attempt)
 
     def post_ops(self, message: Message) -> bool:
         """Best effort: an ops notice must never turn a run's outcome around."""

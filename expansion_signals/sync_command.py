@@ -6,16 +6,15 @@ import sys
 from collections.abc import Callable, Mapping
 from datetime import date
 
+from expansion_signals import exit_codes
 from expansion_signals.config import ConfigError, load_settings
 from expansion_signals.connections import connect_salesforce, connect_slack
-from expansion_signals.engine import EXIT_CODES, LOCKED, SyncRun
+from expansion_signals.engine import SyncRun
 from expansion_signals.errors import SyncAborted
 from expansion_signals.mapping import MappingError, load_mapping
 from expansion_signals.org_check import check_mapping_against_org
 from expansion_signals.sync_report import result_lines
 from expansion_signals.warehouse import WarehouseBusy, WarehouseError, connect_warehouse
-
-EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
 
 
 def run_sync_command(
@@ -34,19 +33,19 @@ def run_sync_command(
         settings = load_settings(env)
         mapping = load_mapping(settings.mapping_path)
     except ValueError as error:  # ConfigError, MappingError
-        return fail(str(error), EXIT_BAD_INPUT)
+        return fail(str(error), exit_codes.BAD_INPUT)
     try:
         db = connect_warehouse(target)
     except WarehouseBusy as error:  # the DuckDB file is held by another run's build or sync
         say(f"Sync skipped: {error}")
-        return EXIT_CODES[LOCKED]
+        return exit_codes.LOCKED
     except WarehouseError as error:
-        return fail(str(error), EXIT_BAD_INPUT)
+        return fail(str(error), exit_codes.BAD_INPUT)
     try:
         if not db.table_exists("marts", "expansion_signals"):
             return fail(
                 f"marts.expansion_signals is not in {db.description}: run `expansion build` first",
-                EXIT_BAD_INPUT,
+                exit_codes.BAD_INPUT,
             )
         live = not dry_run
         try:
@@ -57,9 +56,9 @@ def run_sync_command(
             if salesforce is not None:  # before anything is written: one describe per object
                 check_mapping_against_org(salesforce, mapping, settings.retry)
         except SyncAborted as error:
-            return fail(str(error), EXIT_FAILED)
+            return fail(str(error), exit_codes.FAILED)
         except (ConfigError, MappingError) as error:  # the org lacks a mapped name or version
-            return fail(str(error), EXIT_BAD_INPUT)
+            return fail(str(error), exit_codes.BAD_INPUT)
         slack = connect_slack(settings.slack) if live and settings.slack.configured else None
         for line in settings.describe():
             say(line)

@@ -10,7 +10,6 @@ after dbt has finished with it.
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from expansion_signals.profiles import ProfileError, target_output
 from expansion_signals.project import duckdb_path, seeds_dir
 from expansion_signals.types import Play, SignalRow
 
@@ -131,16 +131,20 @@ def connect_duckdb(path: Path) -> Database:
     return Database(connection, "duckdb", str(path))
 
 
-def connect_postgres(env: dict[str, str] | None = None) -> Database:
+def connect_postgres(env: dict[str, str] | None = None, target: str = "postgres") -> Database:
+    """A PostgreSQL output of the dbt profile, as dbt connects to it."""
+    return _connect_postgres(target_output(target, env)[1])
+
+
+def _connect_postgres(output: dict[str, Any]) -> Database:
     import psycopg2
 
-    env = dict(os.environ if env is None else env)
     params = {
-        "host": env.get("EXPANSION_PG_HOST", "127.0.0.1"),
-        "port": int(env.get("EXPANSION_PG_PORT", "5432")),
-        "user": env.get("EXPANSION_PG_USER", "postgres"),
-        "password": env.get("EXPANSION_PG_PASSWORD", ""),
-        "dbname": env.get("EXPANSION_PG_DATABASE", "expansion"),
+        "host": output.get("host"),
+        "port": int(output.get("port") or 5432),
+        "user": output.get("user"),
+        "password": output.get("password") or "",
+        "dbname": output.get("dbname") or output.get("database"),
     }
     where = f"postgresql://{params['user']}@{params['host']}:{params['port']}/{params['dbname']}"
     try:
@@ -152,12 +156,16 @@ def connect_postgres(env: dict[str, str] | None = None) -> Database:
 
 
 def connect_warehouse(target: str | None = None) -> Database:
-    """The warehouse dbt built into: the target given, else EXPANSION_TARGET, else DuckDB."""
-    target = target or os.environ.get("EXPANSION_TARGET", "duckdb")
-    if target == "postgres":
-        return connect_postgres()
-    if target != "duckdb":
-        raise WarehouseError(f"unknown target {target!r}: duckdb or postgres")
+    """The warehouse dbt built into: the target given, else the profile's default target."""
+    try:
+        name, output = target_output(target)
+    except ProfileError as error:
+        raise WarehouseError(str(error)) from None
+    if output.get("type") == "postgres":
+        return _connect_postgres(output)
+    if output.get("type") != "duckdb":
+        raise WarehouseError(f"the sync reads DuckDB or PostgreSQL; target {name!r} is "
+                             f"{output.get('type')!r}")
     return connect_duckdb(duckdb_path())
 
 
