@@ -35,9 +35,9 @@ from expansion_dev.emulators.clients import start_salesforce_emulator  # noqa: E
 from expansion_dev.emulators.salesforce import SalesforceEmulator  # noqa: E402
 from simple_salesforce import format_external_id  # noqa: E402
 
-from expansion_signals.config import SalesforceSettings, SyncSettings  # noqa: E402
+from expansion_signals.config import SalesforceSettings, SyncSettings, load_settings  # noqa: E402
 from expansion_signals.connections import SalesforceConnection, connect_salesforce  # noqa: E402
-from expansion_signals.engine import SyncRun  # noqa: E402
+from expansion_signals.engine import SyncRun, plan_settings  # noqa: E402
 from expansion_signals.errors import RetryPolicy  # noqa: E402
 from expansion_signals.mapping import load_mapping  # noqa: E402
 from expansion_signals.plan import plan_sync  # noqa: E402
@@ -119,7 +119,8 @@ def naive_loop(mart: Path, emulator: SalesforceEmulator, connection: SalesforceC
         snapshot = read_snapshot(db)
     finally:
         db.close()
-    plan = plan_sync(snapshot.rows, snapshot.plays, {}, AS_OF)
+    plan = plan_sync(snapshot.rows, snapshot.plays, {}, AS_OF,
+                     plan_settings(load_settings({}), load_mapping()))
     writer = SalesforceWriter(connection, mapping)
     known: dict[tuple[str, str], str] = {}
     done = 0

@@ -47,12 +47,15 @@ NAME_LIMIT, SUBJECT_LIMIT = 120, 255
 
 @dataclass(frozen=True)
 class PlanSettings:
-    cooldown_days: int = 30
-    digest_threshold: int = 5
-    opportunity_type: str = "Existing Customer - Upgrade"
-    opportunity_stage: str = "Prospecting"
-    close_after_days: int = 90
-    task_status: str = "Not Started"
+    """What the planner is told; the values come from the settings and the mapping file
+    (engine.plan_settings), which are their one home."""
+
+    cooldown_days: int
+    digest_threshold: int
+    opportunity_type: str
+    opportunity_stage: str
+    close_after_days: int
+    task_status: str
 
 
 @dataclass
@@ -297,10 +300,9 @@ def plan_sync(
     plays: dict[str, Play],
     states: dict[str, SignalState],
     as_of: date,
-    settings: PlanSettings | None = None,
+    settings: PlanSettings,
 ) -> Plan:
     """Everything the destinations lack, ordered opportunities, signals, tasks."""
-    settings = settings or PlanSettings()
     by_id = {row.signal_id: row for row in rows}
     plan = Plan(as_of=as_of, rows=by_id, plays=plays)
     writes: list[RecordWrite] = []

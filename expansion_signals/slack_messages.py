@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from expansion_signals.types import Notice, Play, SignalRow
+from expansion_signals.types import URGENCY_RANK, Notice, Play, SignalRow
 
 HEADER_LIMIT, SECTION_LIMIT, FIELD_LIMIT, TEXT_LIMIT = 150, 3000, 2000, 3500
 DIGEST_SHOWN = 10
@@ -117,8 +117,8 @@ def digest_message(
     links: dict[str, str],
     meta: dict[str, Any] | None = None,
 ) -> Message:
-    rank = {"high": 0, "medium": 1, "low": 2}
-    ordered = sorted(rows, key=lambda r: (rank.get(r.urgency, 3), -r.signal_count, r.signal_id))
+    ordered = sorted(rows, key=lambda r: (-URGENCY_RANK.get(r.urgency, -1), -r.signal_count,
+                                          r.signal_id))
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain(f"{len(rows)} new expansion signals", HEADER_LIMIT)}
     ]

@@ -5,10 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from expansion_signals.plan import PlanSettings, plan_sync
+from expansion_signals.config import load_settings
+from expansion_signals.engine import plan_settings
+from expansion_signals.mapping import load_mapping
+from expansion_signals.plan import plan_sync
 from expansion_signals.types import OPPORTUNITY, SIGNAL, TASK, Owner, Ref, SignalRow, SignalState
 from expansion_signals.warehouse import read_plays
 from tests.sync.conftest import AS_OF, signal_row
+
+SETTINGS = plan_settings(load_settings({}), load_mapping())
 
 
 def rows(*dicts: dict) -> list[SignalRow]:
@@ -50,7 +55,7 @@ def committed(plan, states=None) -> dict[str, SignalState]:
 
 def test_new_signal_plans_signal_opportunity_task_and_one_message():
     mart = rows(signal_row(1, crm_account_id="001000000000001AAA"))
-    plan = plan_sync(mart, plays(), {}, AS_OF)
+    plan = plan_sync(mart, plays(), {}, AS_OF, SETTINGS)
     assert [(w.kind, w.reason) for w in plan.writes] == [
         (OPPORTUNITY, "create"), (SIGNAL, "create"), (TASK, "create")]
     task = plan.writes_of(TASK)[0]
@@ -67,7 +72,7 @@ def test_new_signal_plans_signal_opportunity_task_and_one_message():
 def test_no_opportunity_without_crm_account_or_when_the_play_opens_none():
     mart = rows(signal_row(1), signal_row(2, crm_account_id="001000000000001AAA",
                                           play_id="outcome_cross_sell", motion="cross_sell"))
-    plan = plan_sync(mart, plays(), {}, AS_OF)
+    plan = plan_sync(mart, plays(), {}, AS_OF, SETTINGS)
     assert plan.writes_of(OPPORTUNITY) == []
     assert {w.fields["what"] for w in plan.writes_of(TASK)} == {
         Ref(SIGNAL, "sig-00001"), Ref(SIGNAL, "sig-00002")}
@@ -75,25 +80,25 @@ def test_no_opportunity_without_crm_account_or_when_the_play_opens_none():
 
 def test_same_mart_against_its_own_committed_state_plans_nothing():
     mart = rows(*(signal_row(n, crm_account_id=f"001{n:015d}") for n in range(8)))
-    first = plan_sync(mart, plays(), {}, AS_OF)
-    again = plan_sync(mart, plays(), committed(first), AS_OF)
+    first = plan_sync(mart, plays(), {}, AS_OF, SETTINGS)
+    again = plan_sync(mart, plays(), committed(first), AS_OF, SETTINGS)
     assert again.empty and again.unchanged == 8
 
 
 def test_changed_field_updates_only_the_signal():
     mart = rows(signal_row(1, crm_account_id="001000000000001AAA"))
-    state = committed(plan_sync(mart, plays(), {}, AS_OF))
+    state = committed(plan_sync(mart, plays(), {}, AS_OF, SETTINGS))
     changed = rows(signal_row(1, crm_account_id="001000000000001AAA", signal_count=3))
-    plan = plan_sync(changed, plays(), state, AS_OF)
+    plan = plan_sync(changed, plays(), state, AS_OF, SETTINGS)
     assert [(w.kind, w.reason) for w in plan.writes] == [(SIGNAL, "update")]
     assert plan.writes[0].fields["signal_count"] == 3
 
 
 def test_owner_change_moves_opportunity_and_task_but_never_resets_stage_or_status():
     mart = rows(signal_row(1, crm_account_id="001000000000001AAA"))
-    state = committed(plan_sync(mart, plays(), {}, AS_OF))
+    state = committed(plan_sync(mart, plays(), {}, AS_OF, SETTINGS))
     moved = rows(signal_row(1, crm_account_id="001000000000001AAA", owner_email="bo@example.com"))
-    plan = plan_sync(moved, plays(), state, AS_OF)
+    plan = plan_sync(moved, plays(), state, AS_OF, SETTINGS)
     by_kind = {w.kind: w for w in plan.writes}
     assert by_kind[OPPORTUNITY].fields == {"owner": Owner("bo@example.com")}
     assert not by_kind[OPPORTUNITY].full
@@ -102,8 +107,8 @@ def test_owner_change_moves_opportunity_and_task_but_never_resets_stage_or_statu
 
 def test_left_signal_resolves_only_after_the_cooldown():
     mart = rows(signal_row(1))
-    state = committed(plan_sync(mart, plays(), {}, AS_OF))
-    settings = PlanSettings(cooldown_days=30)
+    state = committed(plan_sync(mart, plays(), {}, AS_OF, SETTINGS))
+    settings = replace(SETTINGS, cooldown_days=30)
     within = plan_sync([], plays(), state, AS_OF + timedelta(days=30), settings)
     assert within.empty  # it may still come back under the same id
     past = plan_sync([], plays(), state, AS_OF + timedelta(days=31), settings)
@@ -114,27 +119,27 @@ def test_left_signal_resolves_only_after_the_cooldown():
 
 def test_left_signal_never_written_is_resolved_locally():
     state = {"sig-9": SignalState("sig-9", last_seen=AS_OF - timedelta(days=40))}
-    plan = plan_sync([], plays(), state, AS_OF)
+    plan = plan_sync([], plays(), state, AS_OF, SETTINGS)
     assert plan.writes == [] and plan.resolved_locally == ["sig-9"]
 
 
 def test_urgency_rise_is_one_reply_in_the_first_thread_and_a_fall_is_silent():
     mart = rows(signal_row(1, urgency="medium"))
-    state = committed(plan_sync(mart, plays(), {}, AS_OF))
-    risen = plan_sync(rows(signal_row(1, urgency="high")), plays(), state, AS_OF)
+    state = committed(plan_sync(mart, plays(), {}, AS_OF, SETTINGS))
+    risen = plan_sync(rows(signal_row(1, urgency="high")), plays(), state, AS_OF, SETTINGS)
     [notice] = risen.notices
     assert (notice.kind, notice.previous_urgency, notice.urgency) == (
         "escalation", "medium", "high")
     assert (notice.thread_channel, notice.thread_ts) == ("D1", "1.0")
-    fallen = plan_sync(rows(signal_row(1, urgency="low")), plays(), state, AS_OF)
+    fallen = plan_sync(rows(signal_row(1, urgency="low")), plays(), state, AS_OF, SETTINGS)
     assert fallen.notices == []
 
 
 def test_more_than_the_threshold_of_new_signals_is_one_digest_per_owner():
     five = rows(*(signal_row(n) for n in range(5)))
-    assert {n.kind for n in plan_sync(five, plays(), {}, AS_OF).notices} == {"signal"}
+    assert {n.kind for n in plan_sync(five, plays(), {}, AS_OF, SETTINGS).notices} == {"signal"}
     six = rows(*(signal_row(n) for n in range(6)), signal_row(9, owner_email="bo@example.com"))
-    notices = plan_sync(six, plays(), {}, AS_OF).notices
+    notices = plan_sync(six, plays(), {}, AS_OF, SETTINGS).notices
     assert sorted((n.kind, n.owner_email, len(n.signal_ids)) for n in notices) == [
         ("digest", "ana@example.com", 6), ("signal", "bo@example.com", 1)]
 
@@ -142,11 +147,11 @@ def test_more_than_the_threshold_of_new_signals_is_one_digest_per_owner():
 def test_record_that_failed_before_is_planned_again_as_a_retry():
     mart = rows(signal_row(1))
     state = {"sig-00001": SignalState("sig-00001", sf_error="signal: STRING_TOO_LONG: x")}
-    plan = plan_sync(mart, plays(), state, AS_OF)
+    plan = plan_sync(mart, plays(), state, AS_OF, SETTINGS)
     assert {w.reason for w in plan.writes} == {"retry"}
 
 
 def test_long_account_name_fits_the_opportunity_name():
     mart = rows(signal_row(1, crm_account_id="001000000000001AAA", account_name="N" * 300))
-    [opportunity] = plan_sync(mart, plays(), {}, AS_OF).writes_of(OPPORTUNITY)
+    [opportunity] = plan_sync(mart, plays(), {}, AS_OF, SETTINGS).writes_of(OPPORTUNITY)
     assert len(opportunity.fields["name"]) == 120
