@@ -34,30 +34,31 @@ tickets as (
 
 ),
 
-{%- set measures = ['outcomes_30d', 'executive_activities_14d', 'executive_activities_90d',
-                    'feature_inquiries_14d', 'nps_responses_180d', 'nps_promoters_180d',
-                    'nps_detractors_180d', 'open_urgent_tickets'] %}
+{%- set measures = ['outcomes_in_window', 'executive_activities_in_window', 'executive_activities_in_sentiment_window',
+                    'feature_inquiries_in_window', 'nps_responses_in_window', 'nps_promoters_in_window',
+                    'nps_detractors_in_window', 'open_urgent_tickets'] %}
 
 
 intervals as (
 
     select account_id, achieved_on as counts_from,
         {{ add_days(var('expansion_outcome_window_days') - 1, 'achieved_on') }} as counts_to
-        {{ measure_columns(measures, {'outcomes_30d': 1}) }}
+        {{ measure_columns(measures, {'outcomes_in_window': 1}) }}
     from outcomes
 
     union all
 
     select account_id, occurred_on,
         {{ add_days(var('expansion_executive_window_days') - 1, 'occurred_on') }}
-        {{ measure_columns(measures, {'executive_activities_14d': 1}) }}
+        {{ measure_columns(measures, {'executive_activities_in_window': 1}) }}
     from crm_activities
     where contact_is_executive
 
     union all
 
-    select account_id, occurred_on, {{ add_days(89, 'occurred_on') }}
-        {{ measure_columns(measures, {'executive_activities_90d': 1}) }}
+    select account_id, occurred_on,
+        {{ add_days(var('expansion_health_executive_days') - 1, 'occurred_on') }}
+        {{ measure_columns(measures, {'executive_activities_in_sentiment_window': 1}) }}
     from crm_activities
     where contact_is_executive
 
@@ -65,7 +66,7 @@ intervals as (
 
     select account_id, occurred_on,
         {{ add_days(var('expansion_executive_window_days') - 1, 'occurred_on') }}
-        {{ measure_columns(measures, {'feature_inquiries_14d': 1}) }}
+        {{ measure_columns(measures, {'feature_inquiries_in_window': 1}) }}
     from marketing_events
     where event_type = 'feature_inquiry'
 
@@ -73,9 +74,9 @@ intervals as (
 
     select account_id, responded_on,
         {{ add_days(var('expansion_nps_window_days') - 1, 'responded_on') }}
-        {{ measure_columns(measures, {'nps_responses_180d': 1,
-                'nps_promoters_180d': as_int('score >= 9'),
-                'nps_detractors_180d': as_int('score <= 6')}) }}
+        {{ measure_columns(measures, {'nps_responses_in_window': 1,
+                'nps_promoters_in_window': as_int('score >= 9'),
+                'nps_detractors_in_window': as_int('score <= 6')}) }}
     from nps_responses
 
     union all
@@ -100,8 +101,8 @@ final as (
 
     select
         *,
-        case when nps_responses_180d > 0
-            then 100 * {{ safe_divide('nps_promoters_180d - nps_detractors_180d', 'nps_responses_180d') }}
+        case when nps_responses_in_window > 0
+            then 100 * {{ safe_divide('nps_promoters_in_window - nps_detractors_in_window', 'nps_responses_in_window') }}
         end as nps
     from daily
 

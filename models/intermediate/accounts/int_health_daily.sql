@@ -62,8 +62,8 @@ owned_totals as (
         sum(owned.seats_purchased) as seats_purchased,
         sum(case when owned.committed_units_per_month > 0 then owned.committed_units_per_month end)
             as units_committed,
-        sum(case when owned.committed_units_per_month > 0 then coalesce(units.units_30d, 0) end)
-            as units_used_30d,
+        sum(case when owned.committed_units_per_month > 0 then coalesce(units.units_in_window, 0) end)
+            as units_used_in_window,
         sum(coalesce(tier_feature_counts.feature_count, 0)) as features_owned
     from owned
     left join units
@@ -83,16 +83,16 @@ inputs as (
         account_days.account_id,
         account_days.date_day,
         account_days.active_products,
-        coalesce(usage.active_users_30d, 0) as active_users_30d,
-        coalesce(usage.features_used_30d, 0) as features_used_30d,
-        coalesce(usage.products_used_30d, 0) as products_used_30d,
+        coalesce(usage.active_users_in_window, 0) as active_users_in_window,
+        coalesce(usage.features_used_in_window, 0) as features_used_in_window,
+        coalesce(usage.products_used_in_window, 0) as products_used_in_window,
         owned_totals.seats_purchased,
         owned_totals.units_committed,
-        owned_totals.units_used_30d,
+        owned_totals.units_used_in_window,
         owned_totals.features_owned,
         activity.nps,
         coalesce(activity.open_urgent_tickets, 0) as open_urgent_tickets,
-        coalesce(activity.executive_activities_90d, 0) as executive_activities_90d
+        coalesce(activity.executive_activities_in_sentiment_window, 0) as executive_activities_in_sentiment_window
     from account_days
     inner join owned_totals
         on owned_totals.account_id = account_days.account_id
@@ -111,20 +111,20 @@ parts as (
     select
         *,
         case when seats_purchased > 0
-            then {{ clamp(safe_divide('active_users_30d', 'seats_purchased'), 0, 1) }} end
+            then {{ clamp(safe_divide('active_users_in_window', 'seats_purchased'), 0, 1) }} end
             as seat_activity,
         case when units_committed > 0
-            then {{ clamp(safe_divide('units_used_30d', 'units_committed'), 0, 1) }} end
+            then {{ clamp(safe_divide('units_used_in_window', 'units_committed'), 0, 1) }} end
             as commitment_use,
-        {{ clamp(safe_divide('active_users_30d', var('expansion_health_reference_users', 10)), 0, 1) }}
+        {{ clamp(safe_divide('active_users_in_window', var('expansion_health_reference_users')), 0, 1) }}
             as team_activity,
         case when features_owned > 0
-            then {{ clamp(safe_divide('features_used_30d', 'features_owned'), 0, 1) }} end
+            then {{ clamp(safe_divide('features_used_in_window', 'features_owned'), 0, 1) }} end
             as feature_breadth,
-        {{ clamp(safe_divide('products_used_30d', 'active_products'), 0, 1) }} as product_breadth,
+        {{ clamp(safe_divide('products_used_in_window', 'active_products'), 0, 1) }} as product_breadth,
         case when nps is null then 0.5 else (nps + 100) / 200.0 end as nps_part,
         {{ clamp('1 - 0.25 * open_urgent_tickets', 0, 1) }} as ticket_part,
-        case when executive_activities_90d > 0 then 1.0 else 0.5 end as executive_part
+        case when executive_activities_in_sentiment_window > 0 then 1.0 else 0.5 end as executive_part
     from inputs
 
 ),

@@ -2,14 +2,14 @@
 {%- set first_day = incremental_first_day() %}
 
 {#- For the prerequisite products of attach_rules, per account and day:
-    distinct features of each tier used in the 30 days ending that day
-    (the consumer picks the tier current that day), and the events on each
-    rule's problem feature in those 30 days. Rows of the first kind carry
+    distinct features of each tier used in the expansion_attach_window_days
+    (30) ending that day (the consumer picks the tier current that day), and
+    the events on each rule's problem feature in those days. Rows of the first kind carry
     problem_feature '', rows of the second tier_rank 0. -#}
 with usage_daily as (
 
     select * from {{ ref('int_usage_daily') }}
-    where usage_date >= {{ add_days(-30, first_day) }}
+    where usage_date >= {{ add_days(-(var('expansion_attach_window_days') | int), first_day) }}
 
 ),
 
@@ -63,7 +63,7 @@ feature_islands as (
 
 ),
 
-{%- set measures = ['tier_features_used_30d', 'problem_events_30d'] %}
+{%- set measures = ['tier_features_used_in_window', 'problem_events_in_window'] %}
 
 intervals as (
 
@@ -74,7 +74,7 @@ intervals as (
         cast('' as {{ dbt.type_string() }}) as problem_feature,
         feature_islands.covered_from as counts_from,
         feature_islands.covered_to as counts_to
-        {{ measure_columns(measures, {'tier_features_used_30d': 1}) }}
+        {{ measure_columns(measures, {'tier_features_used_in_window': 1}) }}
     from feature_islands
     inner join tier_features
         on tier_features.product = feature_islands.product
@@ -89,7 +89,7 @@ intervals as (
         usage_daily.feature,
         usage_daily.usage_date,
         {{ add_days(var('expansion_attach_window_days') - 1, 'usage_daily.usage_date') }}
-        {{ measure_columns(measures, {'problem_events_30d': 'usage_daily.event_count'}) }}
+        {{ measure_columns(measures, {'problem_events_in_window': 'usage_daily.event_count'}) }}
     from usage_daily
     inner join problem_features
         on problem_features.product = usage_daily.product

@@ -40,7 +40,7 @@ final as (
         limits.seat_utilization,
         limits.limit_utilization,
         limits.limit_level,
-        limits.gated_events_30d as gated_events_in_window,
+        limits.gated_events_in_window,
         limits.has_feature_gap,
         last_complete_month.consumption_ratio as last_month_consumption_ratio
     from keys

@@ -36,7 +36,7 @@ usage_now as (
 usage_before as (
 
     select * from {{ ref('int_account_usage_daily') }}
-    where date_day = {{ add_days(-30, d) }}
+    where date_day = {{ add_days(-(var('expansion_usage_window_days') | int), d) }}
 
 ),
 
@@ -53,12 +53,12 @@ final as (
         health.usage_intensity_score,
         health.breadth_score,
         health.sentiment_score,
-        usage_now.active_users_30d as active_users_in_window,
-        usage_before.active_users_30d as active_users_previous_window,
-        activity.outcomes_30d as outcomes_in_window,
-        activity.executive_activities_14d as executive_activities_in_window,
-        activity.feature_inquiries_14d as feature_inquiries_in_window,
-        activity.nps_responses_180d as nps_responses_in_window,
+        usage_now.active_users_in_window,
+        usage_before.active_users_in_window as active_users_previous_window,
+        activity.outcomes_in_window,
+        activity.executive_activities_in_window,
+        activity.feature_inquiries_in_window,
+        activity.nps_responses_in_window,
         activity.nps
     from account_days
     left join health

@@ -1,5 +1,6 @@
 {#- Every day the daily models evaluate: the trigger history window plus the
-    lookback its 30- and 60-day windows need on their first day. -#}
+    expansion_panel_lookback_days (60) that the windows read on its first day
+    need. -#}
 
 with days as (
 

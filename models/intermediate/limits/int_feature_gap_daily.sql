@@ -1,12 +1,14 @@
 {{ daily_panel_config() }}
 {%- set first_day = incremental_first_day() %}
 
-{#- Events on gated features in the 30 days ending each day, for every tier
-    the account might hold: the consumer picks the tier current that day. -#}
+{#- Events on gated features in the expansion_feature_gap_days (30) ending
+    each day, for every tier the account might hold: the consumer picks the
+    tier current that day. -#}
+{%- set window_days = var('expansion_feature_gap_days') | int %}
 with usage_daily as (
 
     select * from {{ ref('int_usage_daily') }}
-    where usage_date >= {{ add_days(-30, first_day) }}
+    where usage_date >= {{ add_days(-window_days, first_day) }}
 
 ),
 
@@ -23,8 +25,8 @@ intervals as (
         usage_daily.product,
         gated.tier_rank,
         usage_daily.usage_date as counts_from,
-        {{ add_days(29, 'usage_daily.usage_date') }} as counts_to,
-        usage_daily.event_count as gated_events_30d
+        {{ add_days(window_days - 1, 'usage_daily.usage_date') }} as counts_to,
+        usage_daily.event_count as gated_events_in_window
     from usage_daily
     inner join gated
         on gated.product = usage_daily.product
@@ -35,7 +37,7 @@ intervals as (
 daily as (
 
     {{ running_sum('intervals', ['account_id', 'product', 'tier_rank'], 'counts_from', 'counts_to',
-                   ['gated_events_30d'], first_day) }}
+                   ['gated_events_in_window'], first_day) }}
 
 )
 

@@ -46,8 +46,8 @@ joined as (
         owned.seat_limit,
         owned.monthly_unit_limit,
         coalesce(seats.seats_assigned, 0) as seats_assigned,
-        coalesce(units.units_30d, 0) as units_30d,
-        coalesce(feature_gaps.gated_events_30d, 0) as gated_events_30d
+        coalesce(units.units_in_window, 0) as units_in_window,
+        coalesce(feature_gaps.gated_events_in_window, 0) as gated_events_in_window
     from owned
     left join seats
         on seats.account_id = owned.account_id
@@ -72,7 +72,7 @@ ratios as (
         case when seats_purchased > 0
             then {{ safe_divide('seats_assigned', 'seats_purchased') }} end as seat_utilization,
         {{ safe_divide('seats_assigned', 'seat_limit') }} as seat_limit_utilization,
-        {{ safe_divide('units_30d', 'monthly_unit_limit') }} as unit_limit_utilization
+        {{ safe_divide('units_in_window', 'monthly_unit_limit') }} as unit_limit_utilization
     from joined
 
 ),
@@ -88,7 +88,7 @@ final as (
             else unit_limit_utilization
         end as limit_utilization,
         current_tier_rank < top_tier_rank as below_top_tier,
-        gated_events_30d >= {{ var('expansion_feature_gap_min_events') }} as has_feature_gap
+        gated_events_in_window >= {{ var('expansion_feature_gap_min_events') }} as has_feature_gap
     from ratios
 
 ),

@@ -2,6 +2,7 @@
     line on as_of: pricing interest, feature inquiries, expansion content and
     new stakeholders in the CRM, all in the window ending as_of. -#}
 {%- set d = as_of_date() -%}
+{%- set window_days = var('expansion_signal_window_days') | int -%}
 
 with accounts as (
 
@@ -12,7 +13,7 @@ with accounts as (
 marketing_events as (
 
     select * from {{ ref('stg_marketing_events') }}
-    where occurred_on >= {{ add_days(-29, d) }}
+    where occurred_on >= {{ add_days(1 - window_days, d) }}
 
 ),
 
@@ -40,7 +41,7 @@ recent_contacts as (
     select distinct account_id, lower(contact_email) as contact_email
     from crm_activities
     where contact_email is not null
-        and occurred_on >= {{ add_days(-29, d) }}
+        and occurred_on >= {{ add_days(1 - window_days, d) }}
 
 ),
 
@@ -49,8 +50,8 @@ earlier_contacts as (
     select distinct account_id, lower(contact_email) as contact_email
     from crm_activities
     where contact_email is not null
-        and occurred_on >= {{ add_days(-(29 + var('expansion_new_stakeholder_lookback_days')), d) }}
-        and occurred_on < {{ add_days(-29, d) }}
+        and occurred_on >= {{ add_days(1 - window_days - var('expansion_new_stakeholder_lookback_days'), d) }}
+        and occurred_on < {{ add_days(1 - window_days, d) }}
 
 ),
 

@@ -2,6 +2,7 @@
     active line on as_of: a budget cycle coming up, a new department
     (departmental_expansion's condition) and rising executive engagement. -#}
 {%- set d = as_of_date() -%}
+{%- set window_days = var('expansion_signal_window_days') | int -%}
 
 with accounts as (
 
@@ -57,11 +58,11 @@ executive_engagement as (
 
     select
         account_id,
-        sum({{ as_int('occurred_on >= ' ~ add_days(-29, d)) }}) as executive_activities_in_window,
-        sum({{ as_int('occurred_on < ' ~ add_days(-29, d)) }}) as executive_activities_previous_window
+        sum({{ as_int('occurred_on >= ' ~ add_days(1 - window_days, d)) }}) as executive_activities_in_window,
+        sum({{ as_int('occurred_on < ' ~ add_days(1 - window_days, d)) }}) as executive_activities_previous_window
     from crm_activities
     where contact_is_executive
-        and occurred_on >= {{ add_days(-59, d) }}
+        and occurred_on >= {{ add_days(1 - 2 * window_days, d) }}
     group by account_id
 
 ),

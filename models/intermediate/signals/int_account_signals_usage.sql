@@ -2,6 +2,8 @@
     line on as_of: approaching limits, adoption velocity, power users and
     multi-department usage, all windows ending as_of. -#}
 {%- set d = as_of_date() -%}
+{%- set window_days = var('expansion_usage_window_days') | int -%}
+{%- set usage_days = [var('expansion_multi_department_days') | int, window_days] | max -%}
 
 with accounts as (
 
@@ -18,7 +20,7 @@ account_products as (
 usage_daily as (
 
     select * from {{ ref('int_usage_daily') }}
-    where usage_date >= {{ add_days(1 - var('expansion_multi_department_days'), d) }}
+    where usage_date >= {{ add_days(1 - usage_days, d) }}
         and usage_date <= {{ d }}
 
 ),
@@ -39,14 +41,16 @@ approaching_limits as (
 
 ),
 
--- one pass over the last 90 days of usage, one row per user who used it
+-- one pass over the usage of both windows, one row per user who used it
 recent_users as (
 
     select
         account_id,
         user_id,
-        count(distinct case when usage_date >= {{ add_days(-29, d) }} then usage_date end)
-            as active_days_in_window
+        count(distinct case when usage_date >= {{ add_days(1 - window_days, d) }} then usage_date end)
+            as active_days_in_window,
+        max(case when usage_date >= {{ add_days(1 - var('expansion_multi_department_days'), d) }} then 1 else 0 end)
+            as used_in_department_window
     from usage_daily
     where user_id is not null
     group by account_id, user_id
@@ -71,6 +75,7 @@ department_usage as (
     inner join users
         on users.user_id = recent_users.user_id
     where users.department is not null
+        and recent_users.used_in_department_window = 1
     group by recent_users.account_id
 
 ),

@@ -83,7 +83,7 @@ final as (
             when 'feature_attach' then {{ json_object([
                 ['prerequisite_product', 'attach.prerequisite_product', 'string'],
                 ['feature_adoption', round_to('attach.feature_adoption', 4), 'number'],
-                ['problem_events_30d', 'attach.problem_events_30d', 'integer']]) }}
+                ['problem_events_30d', 'attach.problem_events_in_window', 'integer']]) }}
             when 'outcome_cross_sell' then {{ json_object([
                 ['outcomes_30d', 'accounts.outcomes_in_window', 'integer'],
                 ['active_products', 'accounts.active_products', 'integer']]) }}

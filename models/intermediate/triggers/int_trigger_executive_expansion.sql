@@ -14,8 +14,8 @@ final as (
 
     select account_id, 'executive_expansion' as play_id, '' as product, date_day
     from activity
-    where executive_activities_14d > 0
-        and feature_inquiries_14d > 0
+    where executive_activities_in_window > 0
+        and feature_inquiries_in_window > 0
 
 )
 

@@ -42,9 +42,9 @@ rule_days as (
         attach_rules.min_feature_adoption_pct,
         attach_rules.problem_min_events,
         {{ days_between('prerequisite.first_start_date', 'prerequisite.date_day') }} as days_since_purchase,
-        {{ safe_divide('coalesce(tier_adoption.tier_features_used_30d, 0)', 'tier_sizes.feature_count') }}
+        {{ safe_divide('coalesce(tier_adoption.tier_features_used_in_window, 0)', 'tier_sizes.feature_count') }}
             as feature_adoption,
-        coalesce(problem.problem_events_30d, 0) as problem_events_30d
+        coalesce(problem.problem_events_in_window, 0) as problem_events_in_window
     from attach_rules
     inner join owned as prerequisite
         on prerequisite.product = attach_rules.prerequisite_product
@@ -81,11 +81,11 @@ final as (
         date_day,
         max(prerequisite_product) as prerequisite_product,
         max(feature_adoption) as feature_adoption,
-        max(problem_events_30d) as problem_events_30d
+        max(problem_events_in_window) as problem_events_in_window
     from rule_days
     where days_since_purchase >= min_days_since_purchase
         and feature_adoption >= min_feature_adoption_pct
-        and problem_events_30d >= problem_min_events
+        and problem_events_in_window >= problem_min_events
     group by account_id, offer_product, date_day
 
 )

@@ -6,7 +6,7 @@
 with activity as (
 
     select * from {{ ref('int_account_activity_daily') }}
-    where outcomes_30d > 0
+    where outcomes_in_window > 0
         and date_day >= {{ first_day }}
 
 ),

@@ -22,7 +22,7 @@ with usage_daily as (
     where user_id is not null
     {%- if since is not none %}
         -- the usage model re-reads its last days; read them again too
-        and usage_date > {{ add_days(-(var('expansion_dedupe_lookback_days', 3) | int), "cast('" ~ (since | string)[:10] ~ "' as date)") }}
+        and usage_date > {{ add_days(-(var('expansion_dedupe_lookback_days') | int), "cast('" ~ (since | string)[:10] ~ "' as date)") }}
     {%- endif %}
 
 ),
