@@ -1,4 +1,4 @@
-"""Benchmark of the sync (benchmarks.md, "Sync"): 10,000 new signals into Salesforce.
+"""Benchmark of the sync (README, "Tests and benchmarks"): 10,000 new signals into Salesforce.
 
 Against the Salesforce emulator with 20 ms of added latency per request, in one
 run on the same records:
@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from expansion_dev.emulators.clients import start_salesforce_emulator  # noqa: E402
 from expansion_dev.emulators.salesforce import SalesforceEmulator  # noqa: E402
+from expansion_dev.marts import write_sync_marts  # noqa: E402
 from simple_salesforce import format_external_id  # noqa: E402
 
 from expansion_signals.config import SalesforceSettings, SyncSettings, load_settings  # noqa: E402
@@ -66,14 +67,7 @@ def make_mart(path: Path, signals: int, accounts: list[str], owners: list[str]) 
         ))
     con = duckdb.connect(str(path))
     try:
-        con.execute("create schema marts")
-        con.execute(
-            "create table marts.expansion_signals (signal_id varchar, account_id varchar, "
-            "crm_account_id varchar, account_name varchar, play_id varchar, motion varchar, "
-            "product varchar, episode_start date, as_of date, urgency varchar, "
-            "close_path varchar, owner_role varchar, owner_email varchar, sla_due_on date, "
-            "signal_count integer, compound boolean, days_to_renewal integer, evidence varchar)"
-        )
+        write_sync_marts(con.execute, AS_OF)
         marks = ", ".join(["?"] * len(SIGNAL_COLUMNS))
         for start in range(0, len(rows), 1000):
             chunk = rows[start:start + 1000]
@@ -120,7 +114,8 @@ def naive_loop(mart: Path, emulator: SalesforceEmulator, connection: SalesforceC
     finally:
         db.close()
     plan = plan_sync(snapshot.rows, snapshot.plays, {}, AS_OF,
-                     plan_settings(load_settings({}), load_mapping()))
+                     plan_settings(load_settings({}), load_mapping(),
+                                  snapshot.settings.cooldown_days))
     writer = SalesforceWriter(connection, mapping)
     known: dict[tuple[str, str], str] = {}
     done = 0

@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
-
 from expansion_signals.errors import RetryPolicy, redact
-from expansion_signals.project import project_dir, work_dir
+from expansion_signals.project import work_dir
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 MY_DOMAIN_EXAMPLE = "https://yourcompany.my.salesforce.com"
@@ -67,7 +65,6 @@ class SyncSettings:
     slack: SlackSettings = field(default_factory=SlackSettings)
     bulk_threshold: int = 2000  # more records than this for one object: Bulk API 2.0
     digest_threshold: int = 5  # more new signals than this for one owner: one digest
-    cooldown_days: int = 30  # gone from the mart this long: Resolved
     bulk_poll_seconds: float = 2.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lock_timeout_minutes: int = 120  # a lock older than this belongs to a dead run
@@ -143,15 +140,6 @@ def _api_version(env: Mapping[str, str]) -> str:
     return version
 
 
-def dbt_cooldown_days() -> int:
-    """The dbt var expansion_cooldown_days, so the sync resolves on the models' own gap."""
-    try:
-        project = yaml.safe_load((project_dir() / "dbt_project.yml").read_text(encoding="utf-8"))
-        return int((project.get("vars") or {}).get("expansion_cooldown_days", 30))
-    except (OSError, ValueError, TypeError, yaml.YAMLError):
-        return 30
-
-
 def load_settings(env: Mapping[str, str] | None = None) -> SyncSettings:
     env = os.environ if env is None else env
 
@@ -190,7 +178,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> SyncSettings:
         slack=slack,
         bulk_threshold=_int(env, "EXPANSION_SYNC_BULK_THRESHOLD", 2000, minimum=1),
         digest_threshold=_int(env, "EXPANSION_SYNC_DIGEST_THRESHOLD", 5, minimum=1),
-        cooldown_days=_int(env, "EXPANSION_COOLDOWN_DAYS", dbt_cooldown_days(), minimum=0),
         bulk_poll_seconds=_float(env, "EXPANSION_SYNC_BULK_POLL_SECONDS", 2.0),
         retry=RetryPolicy(
             attempts=_int(env, "EXPANSION_SYNC_RETRY_ATTEMPTS", 5, minimum=1),

@@ -75,10 +75,11 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
-def plan_settings(settings: SyncSettings, mapping: Mapping) -> PlanSettings:
+def plan_settings(settings: SyncSettings, mapping: Mapping, cooldown_days: int) -> PlanSettings:
+    """The planner's settings: the run's, the mapping file's, and the models' cooldown."""
     opportunity = mapping.opportunity_defaults  # typed and checked when the file was loaded
     return PlanSettings(
-        cooldown_days=settings.cooldown_days,
+        cooldown_days=cooldown_days,
         digest_threshold=settings.digest_threshold,
         opportunity_type=opportunity.type,
         opportunity_stage=opportunity.stage,
@@ -159,13 +160,14 @@ class SyncRun:
 
     def _run(self) -> Plan:
         snapshot = read_snapshot(self.db)
-        as_of = self.as_of or snapshot.as_of(datetime.now(UTC).date())
+        as_of = self.as_of or snapshot.settings.as_of
+        cooldown_days = snapshot.settings.cooldown_days
         self.ledger.set_run_as_of(self.run_id, as_of)
-        rows = self._adopt(snapshot.rows, as_of)
+        rows = self._adopt(snapshot.rows, as_of, cooldown_days)
         blocked = self._settle_intents(rows) if self.slack else set()
         states = self.ledger.load_states()
         plan = plan_sync(rows, snapshot.plays, states, as_of,
-                         plan_settings(self.settings, self.mapping))
+                         plan_settings(self.settings, self.mapping, cooldown_days))
         self.checkpoint("planned")
         if self.preview:
             self._log_planned(plan, plan.writes, plan.notices)
@@ -186,10 +188,9 @@ class SyncRun:
             self._log_planned(plan, [], plan.notices)
         return plan
 
-    def _adopt(self, rows: list[SignalRow], as_of: date) -> list[SignalRow]:
+    def _adopt(self, rows: list[SignalRow], as_of: date, cooldown_days: int) -> list[SignalRow]:
         """Mart rows that are signals the destinations know under another id (plan.py)."""
-        rows, adopted = adopt_open_signals(rows, self.ledger.load_states(), as_of,
-                                           self.settings.cooldown_days)
+        rows, adopted = adopt_open_signals(rows, self.ledger.load_states(), as_of, cooldown_days)
         if adopted:
             self.ledger.log(self.run_id, [
                 Operation("ledger", "adopt.signal", known, "ok", detail=f"mart signal_id {new}")

@@ -14,7 +14,12 @@ from expansion_signals.errors import SyncAborted
 from expansion_signals.mapping import MappingError, load_mapping
 from expansion_signals.org_check import check_mapping_against_org
 from expansion_signals.sync_report import result_lines
-from expansion_signals.warehouse import WarehouseBusy, WarehouseError, connect_warehouse
+from expansion_signals.warehouse import (
+    WarehouseBusy,
+    WarehouseError,
+    connect_warehouse,
+    require_sync_marts,
+)
 
 
 def run_sync_command(
@@ -42,11 +47,10 @@ def run_sync_command(
     except WarehouseError as error:
         return fail(str(error), exit_codes.BAD_INPUT)
     try:
-        if not db.table_exists("marts", "expansion_signals"):
-            return fail(
-                f"marts.expansion_signals is not in {db.description}: run `expansion build` first",
-                exit_codes.BAD_INPUT,
-            )
+        try:
+            require_sync_marts(db)
+        except WarehouseError as error:
+            return fail(str(error), exit_codes.BAD_INPUT)
         live = not dry_run
         try:
             salesforce = (

@@ -73,6 +73,16 @@ class Play:
 
 
 @dataclass(frozen=True)
+class ModelSettings:
+    """One row of marts.sync_settings: the models' settings the sync shares."""
+
+    as_of: date
+    cooldown_days: int
+    default_sla_days: int
+    history_days: int
+
+
+@dataclass(frozen=True)
 class SignalState:
     """What the destinations acknowledged for one signal, as the ledger keeps it."""
 

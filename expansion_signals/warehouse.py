@@ -9,7 +9,6 @@ after dbt has finished with it.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from expansion_signals.profiles import ProfileError, target_output
-from expansion_signals.project import duckdb_path, seeds_dir
-from expansion_signals.types import Play, SignalRow
+from expansion_signals.project import duckdb_path
+from expansion_signals.types import ModelSettings, Play, SignalRow
 
 MART = "marts.expansion_signals"
-PLAYS_TABLE = ("config", "plays")
+PLAYS = "marts.sync_plays"
+SETTINGS = "marts.sync_settings"
 SIGNAL_COLUMNS = (
     "signal_id", "account_id", "crm_account_id", "account_name", "play_id", "motion", "product",
     "episode_start", "as_of", "urgency", "close_path", "owner_role", "owner_email", "sla_due_on",
@@ -175,10 +175,7 @@ def _date(value: Any) -> date:
 
 def read_signals(db: Database) -> list[SignalRow]:
     """Today's signals; raises WarehouseError when the mart has not been built."""
-    if not db.table_exists(*MART.split(".")):
-        raise WarehouseError(
-            f"{MART} is not in {db.description}: run `expansion build` before the sync"
-        )
+    _require(db, MART)
     rows = db.execute(f"select {', '.join(SIGNAL_COLUMNS)} from {MART} order by signal_id")
     signals = []
     for values in rows:
@@ -219,26 +216,46 @@ def _play(values: dict[str, Any]) -> Play:
     )
 
 
-def read_plays(db: Database, seeds: Path | None = None) -> dict[str, Play]:
-    """The plays as dbt loaded them (config.plays); the seed file when the table is absent."""
+def _require(db: Database, table: str) -> None:
+    if not db.table_exists(*table.split(".")):
+        raise WarehouseError(
+            f"{table} is not in {db.description}: run `expansion build` before the sync"
+        )
+
+
+def require_sync_marts(db: Database) -> None:
+    """Every mart the sync reads is there; WarehouseError naming the first one missing."""
+    for table in (MART, PLAYS, SETTINGS):
+        _require(db, table)
+
+
+def read_plays(db: Database) -> dict[str, Play]:
+    """The play catalog as the models publish it (marts.sync_plays)."""
+    _require(db, PLAYS)
     columns = ("play_id", "motion", "description", "sla_days", "collateral", "opens_opportunity")
-    if db.table_exists(*PLAYS_TABLE):
-        rows = db.execute(f"select {', '.join(columns)} from {'.'.join(PLAYS_TABLE)}")
-        plays = [_play(dict(zip(columns, r, strict=True))) for r in rows]
-    else:
-        with ((seeds or seeds_dir()) / "plays.csv").open(newline="", encoding="utf-8") as f:
-            plays = [_play(r) for r in csv.DictReader(f)]
+    rows = db.execute(f"select {', '.join(columns)} from {PLAYS}")
+    plays = [_play(dict(zip(columns, r, strict=True))) for r in rows]
     return {p.play_id: p for p in plays}
+
+
+def read_model_settings(db: Database) -> ModelSettings:
+    """The one row of marts.sync_settings: as_of, cooldown, default SLA, history window."""
+    _require(db, SETTINGS)
+    found = db.execute(
+        f"select as_of, cooldown_days, default_sla_days, history_days from {SETTINGS}")
+    if len(found) != 1:
+        raise WarehouseError(f"{SETTINGS} in {db.description} has {len(found)} rows, not one: "
+                             "run `expansion build`")
+    as_of, cooldown, sla, history = found[0]
+    return ModelSettings(_date(as_of), int(cooldown), int(sla), int(history))
 
 
 @dataclass(frozen=True)
 class MartSnapshot:
     rows: list[SignalRow]
     plays: dict[str, Play]
-
-    def as_of(self, default: date) -> date:
-        return max((r.as_of for r in self.rows), default=default)
+    settings: ModelSettings
 
 
 def read_snapshot(db: Database) -> MartSnapshot:
-    return MartSnapshot(read_signals(db), read_plays(db))
+    return MartSnapshot(read_signals(db), read_plays(db), read_model_settings(db))

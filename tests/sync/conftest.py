@@ -14,6 +14,7 @@ import pytest
 from expansion_dev.emulators import clients
 from expansion_dev.emulators.salesforce import SalesforceEmulator
 from expansion_dev.emulators.slack import SlackEmulator
+from expansion_dev.marts import write_sync_marts
 from slack_sdk import WebClient
 
 from expansion_signals.config import SalesforceSettings, SlackSettings, SyncSettings
@@ -28,15 +29,6 @@ AS_OF = date(2026, 11, 24)
 OWNER = "ana@example.com"
 SEAT_EVIDENCE = {"seats_assigned": 46, "seats_purchased": 50, "seat_utilization": 0.92,
                  "sustained_days": 14}
-MART_DDL = """
-create schema if not exists marts;
-create or replace table marts.expansion_signals (
-    signal_id varchar, account_id varchar, crm_account_id varchar, account_name varchar,
-    play_id varchar, motion varchar, product varchar, episode_start date, as_of date,
-    urgency varchar, close_path varchar, owner_role varchar, owner_email varchar,
-    sla_due_on date, signal_count integer, compound boolean, days_to_renewal integer,
-    evidence varchar)
-"""
 
 
 def signal_row(n: int, **overrides: Any) -> dict[str, Any]:
@@ -67,14 +59,15 @@ def signal_row(n: int, **overrides: Any) -> dict[str, Any]:
 
 @dataclass
 class Mart:
-    """A DuckDB warehouse file holding only marts.expansion_signals (plays come from the seed)."""
+    """A DuckDB warehouse file holding only the marts the sync reads (plays from the seed)."""
 
     path: Path
 
-    def write(self, rows: list[dict[str, Any]]) -> None:
+    def write(self, rows: list[dict[str, Any]], cooldown_days: int = 30) -> None:
         con = duckdb.connect(str(self.path))
         try:
-            con.execute(MART_DDL)
+            as_of = max((r["as_of"] for r in rows), default=AS_OF)
+            write_sync_marts(con.execute, as_of, cooldown_days=cooldown_days)
             if rows:
                 marks = ", ".join(["?"] * len(SIGNAL_COLUMNS))
                 con.executemany(

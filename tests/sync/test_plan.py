@@ -5,27 +5,33 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from expansion_dev.marts import seed_plays
+
 from expansion_signals.config import load_settings
 from expansion_signals.engine import plan_settings
 from expansion_signals.mapping import load_mapping
 from expansion_signals.plan import plan_sync
-from expansion_signals.types import OPPORTUNITY, SIGNAL, TASK, Owner, Ref, SignalRow, SignalState
-from expansion_signals.warehouse import read_plays
+from expansion_signals.types import (
+    OPPORTUNITY,
+    SIGNAL,
+    TASK,
+    Owner,
+    Play,
+    Ref,
+    SignalRow,
+    SignalState,
+)
 from tests.sync.conftest import AS_OF, signal_row
 
-SETTINGS = plan_settings(load_settings({}), load_mapping())
+SETTINGS = plan_settings(load_settings({}), load_mapping(), cooldown_days=30)
 
 
 def rows(*dicts: dict) -> list[SignalRow]:
     return [SignalRow(**d) for d in dicts]
 
 
-def plays():
-    class NoTables:
-        def table_exists(self, schema: str, table: str) -> bool:
-            return False
-
-    return read_plays(NoTables())  # type: ignore[arg-type]
+def plays() -> dict[str, Play]:
+    return {row[0]: Play(*row) for row in seed_plays()}
 
 
 def committed(plan, states=None) -> dict[str, SignalState]:

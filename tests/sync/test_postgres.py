@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from expansion_dev.marts import write_sync_marts
 
 from expansion_signals.engine import SyncRun
 from expansion_signals.ledger import Ledger, LockHeld
 from expansion_signals.mapping import load_mapping
 from expansion_signals.warehouse import SIGNAL_COLUMNS, Database, connect_postgres
 from tests.support.postgres import PostgresServer, postgres_cluster
-from tests.sync.conftest import MART_DDL, OWNER, signal_row
+from tests.sync.conftest import AS_OF, OWNER, signal_row
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +26,7 @@ def warehouse(server: PostgresServer) -> Iterator[Database]:
     db = connect_postgres(server.env())
     db.execute("drop schema if exists expansion_sync cascade")
     db.execute("drop schema if exists marts cascade")
-    for statement in MART_DDL.replace("create or replace table", "create table").split(";"):
-        if statement.strip():
-            db.execute(statement)
+    write_sync_marts(db.execute, AS_OF)
     rows = [signal_row(n) for n in range(3)] + [signal_row(3, account_name="O'Hare & <Co>")]
     db.insert_rows("insert into marts.expansion_signals",
                    [[r[c] for c in SIGNAL_COLUMNS] for r in rows])

@@ -126,7 +126,7 @@ def test_shipped_mapping_is_named_as_people_know_it_and_plans_with_its_typed_val
 ):
     assert load_mapping().source == "expansion_signals/mapping.yml"
     path = mapping_file(tmp_path, "close_after_days: 90", "close_after_days: 60")
-    planned = plan_settings(settings, load_mapping(path))
+    planned = plan_settings(settings, load_mapping(path), cooldown_days=30)
     assert planned.close_after_days == 60
     assert planned.opportunity_stage == "Prospecting"
     assert planned.task_status == "Not Started"
