@@ -5,93 +5,179 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from datetime import UTC, date, datetime
+from typing import Any, NoReturn
+
+import yaml
 
 from expansion_signals.project import duckdb_path, seeds_dir
 
-# Exit codes of `sync` and `run` (the scheduled command); README "Exit codes".
+# Exit codes of every command; README "Exit codes".
 EXIT_OK = 0  # everything acknowledged, or a preview
 EXIT_FAILED = 1  # the build or the run failed (auth, API limit, unreachable, dbt)
 EXIT_BAD_INPUT = 2  # bad arguments, configuration, mapping file, or no mart to read
 EXIT_PARTIAL = 3  # some records or messages failed; recorded, retried on the next run
-EXIT_LOCKED = 4  # another sync run holds the lock; this one did nothing
+EXIT_LOCKED = 4  # another run holds the sync lock or the DuckDB file; this one did nothing
+
+AS_OF_VAR = "expansion_as_of"
+SIGNALS_SHOWN = 15  # `expansion show` and `run`
+SIGNALS_SHOWN_IN_DEMO = 10  # the demo keeps its whole output to one screen or two
+
+
+class BadArguments(ValueError):
+    """A command-line argument is missing or malformed."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument as one line (main prints it), not usage text."""
+
+    def error(self, message: str) -> NoReturn:
+        raise BadArguments(f"{message} (see `{self.prog} --help`)")
 
 
 def _iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"not a date: {text!r}; give it as YYYY-MM-DD, e.g. 2026-11-24") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (1-65535): {text!r}")
+    return value
+
+
+def _dbt_vars(text: str) -> dict[str, Any]:
+    """--vars as dbt takes it: a YAML (or JSON) dictionary."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = None
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise argparse.ArgumentTypeError(
+            f"not a YAML or JSON dictionary: {text!r}; "
+            "e.g. --vars '{expansion_seat_utilization_threshold: 0.9}'")
+    return value
 
 
 def _today() -> date:
     return datetime.now(UTC).date()
 
 
-def _add_build_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--as-of", type=_iso_date, default=None,
-                        help="evaluation date (default: today, UTC)")
-    parser.add_argument("--target", default=None,
-                        help="dbt target from profiles.yml (default: EXPANSION_TARGET or duckdb)")
-    parser.add_argument("--full-refresh", action="store_true",
-                        help="rebuild incremental models from scratch")
+def _add_as_of(parser: argparse.ArgumentParser, what: str = "evaluation date") -> None:
+    parser.add_argument("--as-of", type=_iso_date, default=None, metavar="YYYY-MM-DD",
+                        help=f"{what} (default: today, UTC)")
+
+
+def _add_target(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--target", default=None, metavar="NAME",
+                        help=f"{what}, an output of profiles.yml: duckdb or postgres "
+                             "(default: EXPANSION_TARGET, else duckdb)")
+
+
+def _add_dbt_options(parser: argparse.ArgumentParser, *, full_refresh: bool = True) -> None:
+    if full_refresh:
+        parser.add_argument("--full-refresh", action="store_true",
+                            help="rebuild incremental models from scratch (default: only the "
+                                 "new days)")
+    parser.add_argument("--vars", type=_dbt_vars, default={}, metavar="YAML",
+                        help="dbt vars as a YAML or JSON dictionary, merged with the "
+                             f"evaluation date ({AS_OF_VAR}), e.g. "
+                             "'{expansion_cooldown_days: 45}' (default: dbt_project.yml's)")
+    parser.add_argument("--select", "-s", nargs="+", action="extend", default=[],
+                        metavar="SELECTOR",
+                        help="build only these dbt nodes, in dbt's selector syntax "
+                             "(default: all)")
+    parser.add_argument("--exclude", nargs="+", action="extend", default=[], metavar="SELECTOR",
+                        help="leave these dbt nodes out (default: none)")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="print dbt's own log lines instead of the progress bar "
+                             "(default: a progress bar and a summary)")
 
 
 def _add_generate_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--accounts", type=int, default=500)
-    parser.add_argument("--days", type=int, default=400)
-    parser.add_argument("--events", type=int, default=None,
-                        help="target usage events (default: 10 per account-day)")
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--accounts", type=_positive_int, default=500,
+                        help="number of demo accounts (default: %(default)s)")
+    parser.add_argument("--days", type=_positive_int, default=400,
+                        help="days of history, ending on --as-of (default: %(default)s)")
+    parser.add_argument("--events", type=_positive_int, default=None,
+                        help="target number of usage events (default: 10 per account-day)")
+    parser.add_argument("--seed", type=int, default=42,
+                        help="random seed; the same seed gives the same data "
+                             "(default: %(default)s)")
 
 
 def _add_sync_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true",
-                        help="make no calls: show and record the plan, even with credentials")
+                        help="make no calls: show and record the plan, even with credentials "
+                             "(default: call Salesforce and Slack when credentials are set)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="expansion",
         description="Expansion-signal engine: usage to expansion signals, to Salesforce and Slack.",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     generate = commands.add_parser("generate", help="write demo data into the DuckDB warehouse")
     _add_generate_options(generate)
-    generate.add_argument("--as-of", type=_iso_date, default=None,
-                          help="last day of the data (default: today, UTC)")
+    _add_as_of(generate, "last day of the data")
 
     build = commands.add_parser("build", help="seed, build and test the dbt models")
-    _add_build_options(build)
+    _add_as_of(build)
+    _add_target(build, "warehouse to build into")
+    _add_dbt_options(build)
 
     run = commands.add_parser("run", help="the scheduled job: build the models, then sync")
-    _add_build_options(run)
+    _add_as_of(run)
+    _add_target(run, "warehouse to build into and sync from")
+    _add_dbt_options(run)
     _add_sync_options(run)
 
     sync = commands.add_parser(
         "sync", help="push the expansion_signals mart to Salesforce and Slack (after a build)")
-    sync.add_argument("--as-of", type=_iso_date, default=None,
+    sync.add_argument("--as-of", type=_iso_date, default=None, metavar="YYYY-MM-DD",
                       help="evaluation date for resolving signals (default: the mart's as_of)")
-    sync.add_argument("--target", default=None,
-                      help="warehouse to read: duckdb or postgres (default: EXPANSION_TARGET)")
+    _add_target(sync, "warehouse to read")
     _add_sync_options(sync)
 
     demo = commands.add_parser(
         "demo", help="generate demo data, run the whole loop and show the strongest signals")
     _add_generate_options(demo)
-    demo.add_argument("--as-of", type=_iso_date, default=None)
+    _add_as_of(demo, "evaluation date and last day of the data")
+    _add_target(demo, "DuckDB output of profiles.yml to build into")
+    _add_dbt_options(demo, full_refresh=False)
     demo.add_argument("--with-emulators", action="store_true",
                       help="sync into local Salesforce and Slack emulators and show what landed "
                            "(default: a preview that makes no calls)")
 
-    show = commands.add_parser("show", help="print the strongest expansion signals")
-    show.add_argument("--limit", type=int, default=15)
+    show = commands.add_parser("show", help="print the plays firing today and the strongest "
+                                            "expansion signals")
+    show.add_argument("--limit", type=_positive_int, default=SIGNALS_SHOWN,
+                      help="how many of the strongest signals to list (default: %(default)s)")
+    _add_target(show, "warehouse to read")
 
     emulators = commands.add_parser(
         "emulators", help="run local Salesforce and Slack emulators for the demo and tests")
-    emulators.add_argument("--salesforce-port", type=int, default=8443)
-    emulators.add_argument("--slack-port", type=int, default=8444)
+    emulators.add_argument("--salesforce-port", type=_port, default=8443,
+                           help="port of the Salesforce emulator (default: %(default)s)")
+    emulators.add_argument("--slack-port", type=_port, default=8444,
+                           help="port of the Slack emulator (default: %(default)s)")
     return parser
 
 
@@ -110,6 +196,53 @@ def _dev_tools(command: str):
     return expansion_dev
 
 
+# --- the warehouse a command uses -------------------------------------------------------
+
+def describe_target(target: str | None) -> str:
+    """Where a dbt target points, for people: the DuckDB file, or a DSN without password."""
+    from expansion_signals.profiles import target_output
+
+    name, output = target_output(target)
+    kind = output.get("type")
+    if kind == "duckdb":
+        return f"DuckDB file {duckdb_path()} (target {name})"
+    if kind == "postgres":
+        return (f"PostgreSQL postgresql://{output.get('user')}@{output.get('host')}:"
+                f"{output.get('port')}/{output.get('dbname') or output.get('database')} "
+                f"(target {name})")
+    return f"{kind} (target {name} of profiles.yml)"
+
+
+def _target_type(target: str | None) -> str:
+    from expansion_signals.profiles import target_output
+
+    return str(target_output(target)[1].get("type"))
+
+
+def _say_warehouse(target: str | None) -> None:
+    print(f"Warehouse: {describe_target(target)}", flush=True)
+
+
+# --- commands ---------------------------------------------------------------------------
+
+def _resolve_as_of(args: argparse.Namespace) -> None:
+    """One evaluation date, from --as-of or from --vars' expansion_as_of; today otherwise."""
+    dbt_vars = dict(getattr(args, "vars", {}) or {})
+    given = dbt_vars.pop(AS_OF_VAR, None)
+    if given is not None:
+        try:
+            from_vars = date.fromisoformat(str(given))
+        except ValueError:
+            raise BadArguments(f"--vars: {AS_OF_VAR} is not a date: {given!r}; give it as "
+                               "YYYY-MM-DD, or use --as-of") from None
+        if args.as_of and args.as_of != from_vars:
+            raise BadArguments(f"--as-of {args.as_of} and --vars {AS_OF_VAR}: {from_vars} "
+                               "disagree; give the date once, with --as-of")
+        args.as_of = from_vars
+    args.as_of = args.as_of or _today()
+    args.vars = dbt_vars
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     _dev_tools("generate")
     from expansion_dev.demo_data import GeneratorOptions, generate
@@ -118,28 +251,32 @@ def cmd_generate(args: argparse.Namespace) -> int:
         accounts=args.accounts, days=args.days, events=args.events, seed=args.seed,
         as_of=args.as_of or _today(),
     )
-    path = duckdb_path()
     print(f"Generating {options.accounts} accounts over {options.days} days ending "
-          f"{options.as_of} into {path} ...")
-    result = generate(path, options, seeds_dir())
-    for table, count in result.row_counts.items():
-        print(f"  raw.{table:<18} {count:>12,}")
-    print(f"Done in {result.seconds:.1f} s.")
+          f"{options.as_of} ...", flush=True)
+    result = generate(duckdb_path(), options, seeds_dir())
+    counts = ", ".join(f"{table} {count:,}" for table, count in result.row_counts.items())
+    print(textwrap.fill(f"raw: {counts}", width=96, initial_indent="  ",
+                        subsequent_indent="    "))
+    print(f"Wrote {len(result.row_counts)} tables in {result.seconds:.1f} s.")
     return EXIT_OK
 
 
 def cmd_build(args: argparse.Namespace, *, unit_tests: bool = True) -> int:
     from expansion_signals.dbt import BuildOptions, run_dbt
 
-    run_dbt("build", BuildOptions(as_of=args.as_of or _today(), target=args.target,
-                                  full_refresh=args.full_refresh, unit_tests=unit_tests))
+    _resolve_as_of(args)
+    run_dbt("build", BuildOptions(
+        as_of=args.as_of, target=args.target, full_refresh=args.full_refresh,
+        unit_tests=unit_tests, dbt_vars=args.vars, select=tuple(args.select),
+        exclude=tuple(args.exclude),
+    ), verbose=args.verbose)
     return EXIT_OK
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     from expansion_signals.report import print_strongest_signals
 
-    print_strongest_signals(duckdb_path(), limit=args.limit)
+    print_strongest_signals(args.target, limit=args.limit)
     return EXIT_OK
 
 
@@ -149,32 +286,42 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return run_sync_command(target=args.target, as_of=args.as_of, dry_run=args.dry_run)
 
 
+def _check_sync_reads(target: str | None) -> None:
+    kind = _target_type(target)
+    if kind not in ("duckdb", "postgres"):
+        raise BadArguments(f"the sync reads DuckDB or PostgreSQL, and target "
+                           f"{target or os.environ.get('EXPANSION_TARGET')!r} is {kind}: "
+                           "build it with `expansion build`, sync from a duckdb or postgres "
+                           "target")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Build, then sync what was built; the exit code says how the sync went."""
     from expansion_signals.config import load_settings
     from expansion_signals.mapping import load_mapping
 
-    # The sync's settings and mapping first: a typo must not wait for a whole build.
+    # The sync's settings, mapping and target first: a typo must not wait for a whole build.
     load_mapping(load_settings().mapping_path)
-    args.as_of = args.as_of or _today()
+    _check_sync_reads(args.target)
     code = cmd_build(args, unit_tests=False)
     if code != EXIT_OK:
         return code
-    if (args.target or os.environ.get("EXPANSION_TARGET", "duckdb")) == "duckdb":
-        cmd_show(argparse.Namespace(limit=15))
+    cmd_show(argparse.Namespace(limit=SIGNALS_SHOWN, target=args.target))
     return cmd_sync(args)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     _dev_tools("demo")
-    args.as_of = args.as_of or _today()
+    if _target_type(args.target) != "duckdb":
+        raise BadArguments(f"--target {args.target}: the demo writes its data into DuckDB; "
+                           "name a duckdb output of profiles.yml, or leave --target out")
+    _resolve_as_of(args)
     cmd_generate(args)
-    args.target = None
     args.full_refresh = True
     code = cmd_build(args)
     if code != EXIT_OK:
         return code
-    cmd_show(argparse.Namespace(limit=15))
+    cmd_show(argparse.Namespace(limit=SIGNALS_SHOWN_IN_DEMO, target=args.target))
     if args.with_emulators:
         from expansion_dev.demo_emulators import run_demo_sync
 
@@ -182,7 +329,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from expansion_signals.sync_command import run_sync_command
 
     # The demo never writes to a real org or workspace, whatever the environment holds.
-    return run_sync_command(target=None, as_of=args.as_of, dry_run=True)
+    return run_sync_command(target=args.target, as_of=args.as_of, dry_run=True)
 
 
 def cmd_emulators(args: argparse.Namespace) -> int:
@@ -204,14 +351,29 @@ COMMANDS = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from expansion_signals.dbt import DbtFailed
-    from expansion_signals.warehouse import WarehouseBusy
-
+def _silence_stdout() -> None:
+    """The reader of our output has gone (`expansion show | head`): drop what is left, so
+    Python's final flush does not complain either."""
     try:
-        return COMMANDS[args.command](args)
-    except WarehouseBusy as error:  # dbt could not open the DuckDB file another run holds
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file (under a test's capture)
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    from expansion_signals.dbt import DbtFailed
+    from expansion_signals.warehouse import WarehouseBusy, WarehouseError
+
+    args = None
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command != "emulators":
+            _say_warehouse("duckdb" if args.command == "generate" else args.target)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # here, so that a closed pipe is noticed while we can handle it
+        return code
+    except WarehouseBusy as error:  # another process holds the DuckDB file
         print(f"Skipped: {error}", file=sys.stderr)
         return EXIT_LOCKED
     except DbtFailed as error:
@@ -219,13 +381,18 @@ def main(argv: list[str] | None = None) -> int:
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_FAILED
-    except (ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (ValueError, FileNotFoundError, WarehouseError) as error:
+        # one line, also when a driver's message has several
+        print("error: " + " ".join(part.strip() for part in str(error).splitlines()),
+              file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        _silence_stdout()
+        # Only `show` is wholly a reading; elsewhere the work was cut short.
+        return EXIT_OK if args is not None and args.command == "show" else EXIT_FAILED
     except KeyboardInterrupt:
         return 130
 
 
 if __name__ == "__main__":
     sys.exit(main())
-

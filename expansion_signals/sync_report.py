@@ -1,4 +1,5 @@
-"""What a sync run tells people: the plan per owner (preview) or what happened (apply).
+"""What a sync run tells people: the plan in totals and per owner (preview), or what
+happened (apply).
 
 Only plan and result data are printed: no setting values, so no secret can
 reach a terminal or a scheduler's log.
@@ -12,8 +13,9 @@ from expansion_signals.engine import RunResult
 from expansion_signals.plan import Plan
 from expansion_signals.types import Notice, RecordWrite
 
-SIGNALS_SHOWN_PER_OWNER = 5
+OWNERS_SHOWN = 8  # the owners with the most signals; the rest in one line
 FAILURES_SHOWN = 10
+RECORD_ORDER = ["signal", "opportunity", "task"]
 
 
 def _owner_label(email: str | None) -> str:
@@ -30,51 +32,65 @@ def _by_owner(plan: Plan) -> dict[str, tuple[list[RecordWrite], list[Notice]]]:
     return groups
 
 
+def _counted(counts: Counter[str]) -> str:
+    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+
+
+def _owner_line(plan: Plan, owner: str, writes: list[RecordWrite], notices: list[Notice],
+                include_slack: bool) -> str:
+    signal_ids = {w.signal_id for w in writes} | {s for n in notices for s in n.signal_ids}
+    in_mart = [plan.rows[s] for s in signal_ids if s in plan.rows]
+    high = sum(1 for row in in_mart if row.urgency == "high")
+    gone = len(signal_ids) - len(in_mart)
+    what = f"{len(in_mart)} signal(s)" + (f" ({high} high)" if high else "")
+    if gone:
+        what += f", {gone} gone from the mart"
+    kinds = Counter(w.kind for w in writes)
+    records = ", ".join(f"{kinds[k]} {k}" for k in sorted(kinds, key=RECORD_ORDER.index)
+                        ) or "no records"
+    line = f"  {owner}: {what}; {records}"
+    if include_slack and notices:
+        digests = sum(1 for n in notices if n.kind == "digest")
+        others = len(notices) - digests
+        line += "; " + ", ".join(
+            part for part in (f"{digests} digest" if digests else "",
+                              f"{others} message(s)" if others else "") if part)
+    return line
+
+
 def plan_lines(plan: Plan, *, include_slack: bool = True) -> list[str]:
+    """The plan in a few lines: totals, then one line per owner, most signals first."""
     writes = Counter(f"{w.kind} {w.reason}" for w in plan.writes)
     notices = Counter(n.kind for n in plan.notices) if include_slack else Counter()
     lines = [
         f"{len(plan.rows)} signals in the mart on {plan.as_of.isoformat()}; "
         f"{plan.unchanged} already in step.",
-        "Salesforce upserts: "
-        + (", ".join(f"{n} {k}" for k, n in sorted(writes.items())) or "none"),
+        "Salesforce upserts: " + (_counted(writes) or "none"),
     ]
     if include_slack:
-        lines.append(
-            "Slack messages: " + (", ".join(f"{n} {k}" for k, n in sorted(notices.items()))
-                                  or "none")
-        )
+        lines.append("Slack messages: " + (_counted(notices) or "none"))
     if plan.resolved_locally:
         lines.append(f"Resolved without a Salesforce record: {len(plan.resolved_locally)}")
     groups = _by_owner(plan)
-    if groups:
-        lines.append("By owner:")
-    for owner in sorted(groups):
+    if not groups:
+        return lines
+
+    def size(owner: str) -> tuple[int, str]:
         owner_writes, owner_notices = groups[owner]
-        kinds = Counter(w.kind for w in owner_writes)
-        records = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no records"
-        messages = ""
-        if include_slack and owner_notices:
-            digests = sum(1 for n in owner_notices if n.kind == "digest")
-            messages = f"; {len(owner_notices)} message(s)" + (
-                " (one digest)" if digests else ""
-            )
-        lines.append(f"  {owner}: {records}{messages}")
-        shown = sorted({w.signal_id for w in owner_writes} | {
-            s for n in owner_notices for s in n.signal_ids
-        })
-        for signal_id in shown[:SIGNALS_SHOWN_PER_OWNER]:
-            row = plan.rows.get(signal_id)
-            if row is None:
-                lines.append(f"    {signal_id}: left the mart, to be marked Resolved")
-                continue
-            product = f" ({row.product})" if row.product else ""
-            lines.append(
-                f"    {row.urgency:<6} {row.account_name[:40]} - {row.play_id}{product}, "
-                f"SLA {row.sla_due_on.isoformat()}: {row.evidence_words}"
-            )
-        if len(shown) > SIGNALS_SHOWN_PER_OWNER:
-            lines.append(f"    ... and {len(shown) - SIGNALS_SHOWN_PER_OWNER} more")
+        ids = {w.signal_id for w in owner_writes} | {
+            s for n in owner_notices for s in n.signal_ids}
+        return (-len(ids), owner)
+
+    owners = sorted(groups, key=size)
+    lines.append(f"By owner ({len(owners)}, most signals first):")
+    for owner in owners[:OWNERS_SHOWN]:
+        lines.append(_owner_line(plan, owner, *groups[owner], include_slack))
+    rest = owners[OWNERS_SHOWN:]
+    if rest:
+        rest_writes = sum(len(groups[o][0]) for o in rest)
+        rest_notices = sum(len(groups[o][1]) for o in rest)
+        lines.append(f"  ... and {len(rest)} more owners: {rest_writes} upserts"
+                     + (f", {rest_notices} message(s)" if include_slack else ""))
     return lines
 
 

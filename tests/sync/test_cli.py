@@ -1,0 +1,308 @@
+"""The `expansion` command line as a person meets it: a progress bar and one summary instead of
+dbt's log, dbt's options passed through, the warehouse named, one line for every mistake."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import struct
+import subprocess
+import sys
+import termios
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from expansion_signals import cli
+from expansion_signals.profiles import target_output
+
+AS_OF = "2026-11-24"
+ANSI = re.compile(r"\x1b\[")
+CHECKOUT = Path(__file__).resolve().parents[2]
+EXPANSION = [sys.executable, "-m", "expansion_signals.cli"]
+
+
+def env_for(work: Path, warehouse: Path) -> dict[str, str]:
+    """The environment of a command whose dbt files and warehouse live in a test's folder."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("EXPANSION_", "SALESFORCE_", "SLACK_", "DBT_"))}
+    env.update(EXPANSION_WORK_DIR=str(work), EXPANSION_DUCKDB_PATH=str(warehouse))
+    return env
+
+
+def use(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    for name in [n for n in os.environ if n.startswith(("EXPANSION_", "SALESFORCE_", "SLACK_"))]:
+        monkeypatch.delenv(name)
+    for name in ("EXPANSION_WORK_DIR", "EXPANSION_DUCKDB_PATH"):
+        monkeypatch.setenv(name, env[name])
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """`expansion demo` on small data, run as a person would, its output going to a pipe."""
+    work = tmp_path_factory.mktemp("demo")
+    warehouse = work / "demo.duckdb"
+    env = env_for(work, warehouse)
+    done = subprocess.run(
+        [*EXPANSION, "demo", "--accounts", "30", "--days", "120", "--as-of", AS_OF],
+        env=env, cwd=work, capture_output=True, text=True, timeout=600)
+    return {"work": work, "warehouse": warehouse, "env": env, "code": done.returncode,
+            "out": done.stdout, "err": done.stderr}
+
+
+@pytest.fixture
+def built(demo: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> Path:
+    assert demo["code"] == 0, demo["err"]
+    use(monkeypatch, demo["env"])  # type: ignore[arg-type]
+    return demo["warehouse"]  # type: ignore[return-value]
+
+
+def lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def one_error_line(err: str) -> str:
+    found = lines(err)
+    assert len(found) == 1, err
+    assert "Traceback" not in err
+    return found[0]
+
+
+# --- the demo and the build: a progress display and one summary ---------------------------
+
+def test_demo_fits_on_a_screen_and_says_what_it_built(demo):
+    assert demo["code"] == 0, demo["err"]
+    out, err = str(demo["out"]), str(demo["err"])
+    assert len(out.splitlines()) <= 60, out
+    assert out.splitlines()[0] == f"Warehouse: DuckDB file {demo['warehouse']} (target duckdb)"
+    summary = [line for line in out.splitlines() if line.startswith("dbt build ")]
+    assert len(summary) == 1, out
+    assert re.fullmatch(r"dbt build done in \d+ s: \d+ models, \d+ seeds; \d+ tests passed, "
+                        r"0 failed\.", summary[0]), summary
+    # dbt's per-node lines are gone; without a terminal, plain progress lines instead of a bar
+    assert " START " not in out and "OK created" not in out
+    assert [m.group(1) for m in re.finditer(r"^\s+(\d+)%", out, re.M)] == [
+        str(p) for p in range(10, 100, 10)]
+    assert not ANSI.search(out) and "\r" not in out
+    assert "RuntimeWarning" not in err and err.strip() == ""
+    assert "Sync preview" in out and "By owner" in out
+
+
+def test_dbt_keeps_its_log_file_without_escape_codes(demo):
+    log = Path(demo["work"]) / "logs" / "dbt.log"
+    text = log.read_text(encoding="utf-8", errors="replace")
+    assert "Began running node" in text  # dbt's debug-level log is still written
+    assert not ANSI.search(text)
+
+
+def test_verbose_brings_dbt_lines_back_and_select_passes_through(built, capfd):
+    code = cli.main(["build", "--as-of", AS_OF, "--select", "stg_accounts", "-v"])
+    out, err = capfd.readouterr()
+    assert code == 0, err
+    assert "OK created sql view model staging.stg_accounts" in out  # dbt's own line
+    assert "Running with dbt=" in out
+    assert re.search(r"dbt build done in \d+ s: 1 model; \d+ tests passed, 0 failed\.", out)
+    assert "RuntimeWarning" not in out + err
+    assert not ANSI.search(out)  # not a terminal: dbt is told not to colour either
+
+
+def test_vars_exclude_and_target_reach_dbt(built, capsys):
+    code = cli.main(["build", "--target", "duckdb", "--select", "stg_accounts", "stg_users",
+                     "--exclude", "stg_users", "--vars", "{expansion_cooldown_days: 45}"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert re.search(r"done in \d+ s: 1 model;", out), out
+    run_args = json.loads((Path(os.environ["EXPANSION_WORK_DIR"]) / "target" /
+                           "run_results.json").read_text())["args"]
+    assert run_args["vars"]["expansion_cooldown_days"] == 45
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", run_args["vars"]["expansion_as_of"])
+    assert run_args["select"] == ["stg_accounts", "stg_users"]
+    assert run_args["exclude"] == ["stg_users"]
+    assert run_args["target"] == "duckdb"
+
+
+def test_a_failing_data_test_is_one_line_naming_table_column_and_key(built, tmp_path,
+                                                                    monkeypatch, capsys):
+    broken = tmp_path / "broken.duckdb"
+    shutil.copy(built, broken)
+    con = duckdb.connect(str(broken))
+    con.execute("update raw.subscriptions set plan_tier = 'platinum' where rowid < 2")
+    con.close()
+    monkeypatch.setenv("EXPANSION_DUCKDB_PATH", str(broken))
+    code = cli.main(["build", "--as-of", AS_OF, "--select", "source:raw.subscriptions"])
+    printed = capsys.readouterr()
+    assert code == cli.EXIT_FAILED
+    assert re.search(r"^dbt build failed in \d+ s: .*[1-9]\d* failed", printed.out, re.M)
+    err = lines(printed.err)
+    assert err[0] == "error: dbt build failed (exit code 1)"
+    assert any(re.fullmatch(r"  raw\.subscriptions\.plan_tier: \d+ values with no match in "
+                            r"ref\('plan_catalog'\), e\.g\. key .* \(value 'platinum'\)", e)
+               for e in err), printed.err
+
+
+def test_a_terminal_gets_a_progress_bar(built):
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    child = subprocess.Popen(
+        [*EXPANSION, "build", "--as-of", AS_OF, "--select", "stg_accounts"],
+        stdin=follower, stdout=follower,
+        stderr=follower, close_fds=True)
+    os.close(follower)
+    seen = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 120)
+        if not ready:
+            break
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert child.wait(timeout=120) == 0, seen
+    os.close(leader)
+    text = seen.decode(errors="replace")
+    assert re.search(r"dbt build +\d+%\|", text), text  # tqdm's bar, redrawn in place
+    assert "\r" in text
+    assert re.search(r"dbt build done in \d+ s: 1 model;", text)
+
+
+# --- show ---------------------------------------------------------------------------------
+
+def test_show_reads_the_marts_through_the_warehouse_connection(built, capsys):
+    assert cli.main(["show", "--limit", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"Warehouse: DuckDB file {built} (target duckdb)"
+    assert out[1] == "Expansion signals firing today, by play:"
+    strongest = out.index("The 2 strongest:")
+    assert len(out) == strongest + 4  # a header and two signals
+
+
+@pytest.mark.parametrize("limit", ["-1", "0", "ten", "1.5"])
+def test_show_limit_must_be_a_positive_whole_number(limit, capsys):
+    assert cli.main(["show", "--limit", limit]) == cli.EXIT_BAD_INPUT
+    assert one_error_line(capsys.readouterr().err) == (
+        f"error: argument --limit: not a positive whole number: '{limit}' "
+        "(see `expansion show --help`)")
+
+
+def test_show_before_any_build_says_to_build(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("EXPANSION_DUCKDB_PATH", str(tmp_path / "missing.duckdb"))
+    assert cli.main(["show"]) == cli.EXIT_BAD_INPUT
+    assert "run `expansion build`" in one_error_line(capsys.readouterr().err)
+
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    monkeypatch.setenv("EXPANSION_DUCKDB_PATH", str(empty))
+    assert cli.main(["show"]) == cli.EXIT_BAD_INPUT
+    assert one_error_line(capsys.readouterr().err) == (
+        f"error: marts.expansion_signals is not in {empty}: run `expansion build` first")
+
+
+HOLD_FILE = "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('held', flush=True); " \
+            "sys.stdin.read()"
+
+
+@pytest.fixture
+def held(built: Path) -> Iterator[Path]:
+    """Another process holding the warehouse file, as a build or a sync would."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_FILE, str(built)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    yield built
+    assert holder.stdin is not None
+    holder.stdin.close()
+    holder.wait(timeout=30)
+
+
+def test_show_while_another_process_holds_the_file_exits_locked(held, capsys):
+    assert cli.main(["show"]) == cli.EXIT_LOCKED
+    assert one_error_line(capsys.readouterr().err) == (
+        f"Skipped: another run is using the warehouse {held}; nothing was done")
+
+
+def test_build_while_another_process_holds_the_file_exits_locked(held, capsys):
+    assert cli.main(["build", "--as-of", AS_OF, "--select", "stg_accounts"]) == cli.EXIT_LOCKED
+    err = capsys.readouterr().err
+    assert one_error_line(err) == (
+        f"Skipped: another run is using the warehouse {held}; nothing was done")
+
+
+def test_output_into_a_reader_that_stops_early_ends_quietly(built):
+    child = subprocess.Popen([*EXPANSION, "show", "--limit", "50"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # `| head` that has already had enough
+    err = child.stderr.read()
+    assert child.wait(timeout=60) == 0
+    assert err == ""
+
+
+# --- bad input: one line, exit 2 ----------------------------------------------------------
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["build", "--vars", "[1, 2]"],
+     r"error: argument --vars: not a YAML or JSON dictionary: '\[1, 2\]'; e\.g\. .*"),
+    (["run", "--vars", "{a: [1"], r"error: argument --vars: not a YAML or JSON dictionary: .*"),
+    (["build", "--vars", "{expansion_as_of: someday}"],
+     r"error: --vars: expansion_as_of is not a date: 'someday'; .*"),
+    (["build", "--as-of", "2026-11-24", "--vars", "{expansion_as_of: 2026-11-25}"],
+     r"error: --as-of 2026-11-24 and --vars expansion_as_of: 2026-11-25 disagree; .*"),
+    (["build", "--as-of", "2026-02-30"],
+     r"error: argument --as-of: not a date: '2026-02-30'; give it as YYYY-MM-DD, .*"),
+    (["build", "--target", "nowhere"],
+     r"error: unknown target 'nowhere': profiles\.yml has duckdb, postgres"),
+    (["show", "--target", "nowhere"],
+     r"error: unknown target 'nowhere': profiles\.yml has duckdb, postgres"),
+    (["sync", "--target", "nowhere"], r"error: unknown target 'nowhere'.*"),
+    (["demo", "--target", "postgres"], r"error: --target postgres: the demo writes its data "
+                                       r"into DuckDB; .*"),
+    (["generate", "--accounts", "0"],
+     r"error: argument --accounts: not a positive whole number: '0' .*"),
+])
+def test_bad_input_is_one_line_and_exit_2(argv, expected, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("EXPANSION_DUCKDB_PATH", str(tmp_path / "never-built.duckdb"))
+    assert cli.main(argv) == cli.EXIT_BAD_INPUT
+    assert re.fullmatch(expected, one_error_line(capsys.readouterr().err))
+    assert not (tmp_path / "never-built.duckdb").exists()
+
+
+def test_every_option_says_what_it_does_and_its_default():
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command")
+    for name, sub in commands.choices.items():  # type: ignore[union-attr]
+        for action in sub._actions:
+            if action.dest == "help":
+                continue
+            assert action.help and "default" in action.help, (name, action.option_strings)
+
+
+# --- docs ---------------------------------------------------------------------------------
+
+def test_readme_defaults_are_those_of_profiles_yml():
+    readme = (CHECKOUT / "README.md").read_text(encoding="utf-8")
+    duckdb_output = target_output("duckdb", {})[1]
+    memory = re.search(r"`EXPANSION_DUCKDB_MEMORY_LIMIT`\s+\(default\s+`([^`]+)`\)", readme)
+    threads = re.search(r"`EXPANSION_THREADS`\s+\(default\s+(\d+)", readme)
+    assert memory and memory.group(1) == duckdb_output["settings"]["memory_limit"]
+    assert threads and int(threads.group(1)) == duckdb_output["threads"]
+
+
+def test_docs_point_only_at_files_in_the_repository():
+    tracked = subprocess.run(["git", "ls-files", "*.py", "*.md", "*.yml", "*.yaml", "*.toml"],
+                             cwd=CHECKOUT, capture_output=True, text=True, check=True)
+    outside = re.compile(r"\.\./shared|shared/(?:spec|reference)|\breference §|\bspec/\w+\.md")
+    offenders = [f"{path}:{n}" for path in tracked.stdout.split()
+                 if (CHECKOUT / path).is_file() and path != "tests/sync/test_cli.py"
+                 for n, line in enumerate((CHECKOUT / path).read_text(
+                     encoding="utf-8", errors="replace").splitlines(), 1)
+                 if outside.search(line)]
+    assert offenders == []
