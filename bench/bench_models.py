@@ -1,4 +1,4 @@
-"""Benchmark of the dbt models on the scale data set (benchmarks.md).
+"""Benchmark of the dbt models on the scale data set (README, "Tests and benchmarks").
 
 Measures, in one run on the same DuckDB file and settings:
   baseline     one DuckDB query aggregating all usage events to account x day

@@ -82,7 +82,7 @@ def token_error_reason(response: requests.Response) -> str:
     """The server's reason for refusing a token, from any of the shapes it comes in.
 
     OAuth errors are `{"error", "error_description"}`; a REST-style failure is the
-    array `[{"message", "errorCode"}]` (reference §2.2); a proxy or maintenance page
+    array `[{"message", "errorCode"}]`; a proxy or maintenance page
     is not JSON at all, and only its type is worth saying.
     """
     try:

@@ -1,6 +1,6 @@
 """One place that says which API errors are worth retrying, and the one retry policy.
 
-Salesforce and Slack report trouble in many shapes (reference §1.3, §3.2):
+Salesforce and Slack report trouble in many shapes:
 exception classes that cover many error codes, per-record `statusCode`s, HTTP
 429 with Retry-After, raw transport errors. Everything is sorted here into
 

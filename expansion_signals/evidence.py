@@ -1,7 +1,7 @@
 """The evidence of a signal in words: "46 of 50 seats assigned (92%) for 14 days".
 
 The mart carries the numbers that made a signal fire as a JSON object whose
-keys depend on the play (triggers.md). People read sentences, so the
+keys depend on the play (DECISIONLOG.md, "Plays"). People read sentences, so the
 Salesforce record, the opportunity and the Slack message all use these.
 Pure functions: a missing or odd value degrades to a plainer sentence, never
 to an error, because one malformed row must not stop a sync.

@@ -1,4 +1,4 @@
-"""Bulk API 2.0 ingest through simple-salesforce's sf.bulk2 (reference §1.5, §2.8, checklist 11)."""
+"""Bulk API 2.0 ingest through simple-salesforce's sf.bulk2."""
 
 from __future__ import annotations
 

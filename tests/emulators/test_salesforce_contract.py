@@ -1,5 +1,5 @@
 """Contract of the Salesforce emulator, through simple-salesforce (and raw requests where the
-client cannot say it). Section numbers point at ../shared/reference/salesforce_slack_api.md."""
+client cannot say it)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def signal(key: str, **fields: Any) -> dict[str, Any]:
     return {"attributes": {"type": SIGNAL}, "Signal_Id__c": key, "Motion__c": "seat", **fields}
 
 
-# --- §0.1, §0.2, checklist 1: TLS with a test CA ------------------------------------------
+# --- TLS with a test CA ------------------------------------------
 
 
 def test_client_speaks_https_even_for_an_http_instance_url(salesforce_emulator):
@@ -74,7 +74,7 @@ def test_client_session_ignores_ca_bundle_environment(salesforce_emulator, monke
     assert sf.query("SELECT Id FROM User")["done"] is True
 
 
-# --- checklist 3, §1.3: auth ---------------------------------------------------------------
+# --- auth ---------------------------------------------------------------
 
 
 def test_unknown_token_is_401_invalid_session_id(salesforce_emulator):
@@ -129,7 +129,7 @@ def test_oauth_client_credentials_issue_a_working_token(salesforce_emulator):
     assert sf.query("SELECT Id FROM User")["totalSize"] == 1
 
 
-# --- checklist 4, §1.4, §2.7: headers, metering, daily limit -------------------------------
+# --- headers, metering, daily limit -------------------------------
 
 
 def test_every_response_carries_limit_info_and_json_content_type(salesforce_emulator, raw):
@@ -177,7 +177,7 @@ def test_limits_resource_reports_the_allocation(salesforce_emulator, sf_client):
     assert limits["DailyBulkApiBatches"]["Max"] == 15_000
 
 
-# --- checklist 6, §2.3: sObject create / get / update / upsert ------------------------------
+# --- sObject create / get / update / upsert ------------------------------
 
 
 def test_create_returns_201_with_id_success_errors(salesforce_emulator, raw):
@@ -299,7 +299,7 @@ def test_unknown_sobject_is_404(sf_client):
         sf_client.Nope__c.create({"Name": "x"})
 
 
-# --- checklist 5, 6, §2.2: validation and error bodies --------------------------------------
+# --- validation and error bodies --------------------------------------
 
 
 def assert_400(call, error_code: str, fields: list[str] | None = None) -> dict[str, Any]:
@@ -408,7 +408,7 @@ def test_task_defaults_and_owner_default_to_the_integration_user(salesforce_emul
     assert task["OwnerId"] == salesforce_emulator.integration_user_id
 
 
-# --- checklist 7: ids -------------------------------------------------------------------------
+# --- ids -------------------------------------------------------------------------
 
 
 def test_ids_are_18_characters_with_key_prefixes_and_a_valid_checksum(
@@ -437,7 +437,7 @@ def test_ids_are_deterministic_after_a_reset(salesforce_emulator):
     assert salesforce_emulator.seed_account() == first
 
 
-# --- checklist 8, §2.4: SOQL -------------------------------------------------------------------
+# --- SOQL -------------------------------------------------------------------
 
 
 def test_user_lookup_by_escaped_email(salesforce_emulator, sf_client):
@@ -510,7 +510,7 @@ def test_unsupported_or_invalid_soql_is_a_400(sf_client, soql, error_code):
     assert_400(lambda: sf_client.query(soql), error_code)
 
 
-# --- checklist 9, §2.5: sObject Collections ----------------------------------------------------
+# --- sObject Collections ----------------------------------------------------
 
 
 def test_collection_upsert_returns_results_in_request_order(salesforce_emulator, sf_client):
@@ -635,7 +635,7 @@ def test_unknown_field_in_a_collection_fails_the_request(sf_client, salesforce_e
     assert salesforce_emulator.records(SIGNAL) == []
 
 
-# --- checklist 13: recording, counting, reset ---------------------------------------------------
+# --- recording, counting, reset ---------------------------------------------------
 
 
 def test_every_request_is_recorded_with_kind_and_decoded_body(salesforce_emulator, sf_client):

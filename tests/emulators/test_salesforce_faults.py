@@ -1,4 +1,4 @@
-"""Fault injection on the Salesforce emulator (reference §6), seen through simple-salesforce."""
+"""Fault injection on the Salesforce emulator, seen through simple-salesforce."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Contract of the Slack emulator, through slack-sdk's WebClient (and raw requests where the
-SDK cannot say it). Section numbers point at ../shared/reference/salesforce_slack_api.md."""
+SDK cannot say it)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def channel(slack_emulator: SlackEmulator) -> str:
     return slack_emulator.seed_channel("expansion-signals")
 
 
-# --- checklist 1, 2: transport, envelope ----------------------------------------------------
+# --- transport, envelope ----------------------------------------------------
 
 
 def test_post_message_answers_ok_with_channel_ts_and_message(slack_emulator, slack_client, channel):
@@ -105,7 +105,7 @@ def test_unknown_method(slack_emulator):
     assert response.status_code == 404 and response.json()["error"] == "unknown_method"
 
 
-# --- checklist 3: auth and scopes ---------------------------------------------------------------
+# --- auth and scopes ---------------------------------------------------------------
 
 
 def test_no_token_is_not_authed(slack_emulator):
@@ -141,7 +141,7 @@ def test_auth_test_identifies_the_bot(slack_client):
     assert "chat:write" in response.headers["x-oauth-scopes"]
 
 
-# --- checklist 4: chat.postMessage --------------------------------------------------------------
+# --- chat.postMessage --------------------------------------------------------------
 
 
 def test_channel_by_name_and_channel_errors(slack_emulator, slack_client, channel):
@@ -217,7 +217,7 @@ def test_invalid_metadata(slack_client, channel):
     assert error.response["error"] == "invalid_metadata_format"
 
 
-# --- checklist 4: Block Kit --------------------------------------------------------------------
+# --- Block Kit --------------------------------------------------------------------
 
 
 def test_more_than_50_blocks(slack_client, channel):
@@ -279,7 +279,7 @@ def test_unparseable_blocks_are_invalid_blocks_format(slack_emulator, channel):
     assert response.json() == {"ok": False, "error": "invalid_blocks_format"}
 
 
-# --- checklist 5, 6: users.lookupByEmail, conversations.open ------------------------------------
+# --- users.lookupByEmail, conversations.open ------------------------------------
 
 
 def test_lookup_by_email_is_case_insensitive(slack_emulator, slack_client):
@@ -361,7 +361,7 @@ def test_history_of_an_im_needs_im_history(slack_emulator, slack_client):
     assert missing.response["error"] == "channel_not_found"
 
 
-# --- checklist 7, §3.6: rate limits --------------------------------------------------------------
+# --- rate limits --------------------------------------------------------------
 
 
 def test_429_with_integer_retry_after(slack_emulator, slack_client, channel):
@@ -399,7 +399,7 @@ def test_rate_limit_is_off_by_default(slack_client, channel):
         slack_client.chat_postMessage(channel=channel, text=str(n))
 
 
-# --- §6: faults -----------------------------------------------------------------------------------
+# --- faults -----------------------------------------------------------------------------------
 
 
 def test_application_error_fault_is_http_200(slack_emulator, slack_client, channel):

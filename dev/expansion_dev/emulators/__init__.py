@@ -2,7 +2,7 @@
 
 The sync's tests, benchmarks and demo drive the real simple-salesforce and
 slack-sdk clients against these servers on 127.0.0.1; their behaviour follows
-../shared/reference/salesforce_slack_api.md.
+Salesforce's REST and Bulk API 2.0 and Slack's Web API documentation.
 
 * `salesforce.SalesforceEmulator`: HTTPS (test CA), sObject REST, SOQL subset,
   sObject Collections, Bulk API 2.0 ingest, limits, validation by `schema`.

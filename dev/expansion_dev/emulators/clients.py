@@ -22,7 +22,7 @@ class TimeoutSession(requests.Session):
     """A Session with a default timeout.
 
     simple-salesforce's SFType.create/upsert/update take no `timeout`, so the
-    session is the only place to set one (reference §0.4).
+    session is the only place to set one.
     """
 
     def __init__(self, timeout: float | tuple[float, float] | None = None) -> None:

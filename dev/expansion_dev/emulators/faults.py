@@ -175,7 +175,7 @@ class FaultQueue:
             self._rules.clear()
 
 
-# --- Salesforce presets (bodies as in reference §2.2 and §6) -------------------------------
+# --- Salesforce presets (the error bodies Salesforce returns) -------------------------------
 
 
 def sf_error(status: int, error_code: str, message: str, *, name: str | None = None) -> Respond:
@@ -253,7 +253,7 @@ def record_lock(indexes: tuple[int, ...] | list[int] | None = (0,)) -> RecordErr
     return RecordErrors(indexes=None if indexes is None else tuple(indexes), name="record_lock")
 
 
-# --- Slack presets (reference §3.2, §3.6) ---------------------------------------------------
+# --- Slack presets (Slack's error envelope, rate limits) -------------------------------------
 
 
 def ratelimited(retry_after: int = 1) -> Respond:

@@ -1,6 +1,6 @@
 """The small Salesforce schema the emulator validates against.
 
-Objects and fields follow ../shared/spec/destinations.md (Expansion_Signal__c,
+Objects and fields follow the metadata in salesforce/force-app (Expansion_Signal__c,
 Opportunity, Task) plus the standard objects they point at (Account, User).
 Only what the sync touches is modelled; anything else is an unknown field, as
 it would be in an org where the metadata was not deployed.

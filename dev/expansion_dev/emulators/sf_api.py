@@ -2,7 +2,7 @@
 
 Routing, auth, the daily API counter and the `Sforce-Limit-Info` header live
 here; data rules live in sf_store, SOQL in soql, Bulk jobs in sf_bulk. Status
-codes and bodies follow ../shared/reference/salesforce_slack_api.md §1-2.
+codes and bodies follow Salesforce's REST API documentation.
 """
 
 from __future__ import annotations
@@ -380,7 +380,7 @@ class SalesforceApp(CollectionEndpoints, BulkEndpoints):
         return Response(204)
 
     def _several(self, version: str, spec: ObjectSpec, ids: list[str]) -> Response:
-        # 300 Multiple Choices: the body lists the matching records (reference §2.3, [?] shape).
+        # 300 Multiple Choices: the body lists the matching records.
         return self.ok(300, [self.record_url(version, spec, i) for i in ids])
 
     def get_by_external_id(

@@ -1,4 +1,4 @@
-"""Bulk API 2.0 ingest jobs: the state machine and the result CSVs (reference §1.5, §2.8).
+"""Bulk API 2.0 ingest jobs: the state machine and the result CSVs.
 
 Open -> (PUT batches) -> UploadComplete -> InProgress for `polls_in_progress`
 polls -> JobComplete, or Failed / Aborted. Rows are applied when the job

@@ -1,4 +1,4 @@
-"""Bulk API 2.0 ingest endpoints over sf_bulk's jobs (reference §1.5, §2.8)."""
+"""Bulk API 2.0 ingest endpoints over sf_bulk's jobs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""sObject Collections: create, update and upsert up to 200 records a call (reference §2.5).
+"""sObject Collections: create, update and upsert up to 200 records a call.
 
 A well-formed call answers 200 with one result per record in request order;
 per-record failures carry `statusCode`. allOrNone rolls every record back.

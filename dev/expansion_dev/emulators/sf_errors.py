@@ -1,4 +1,4 @@
-"""The two Salesforce error shapes (reference §2.2).
+"""The two Salesforce error shapes.
 
 A top-level failure is an HTTP error whose body is a JSON array of
 `{"message", "errorCode", "fields"?}`. A per-record failure inside a 200

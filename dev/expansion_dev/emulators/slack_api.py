@@ -1,7 +1,7 @@
 """The Slack Web API methods a notifier needs, over the emulated workspace.
 
 Application errors are HTTP 200 with ok=false; only rate limiting is a 429
-with an integer Retry-After (reference §3.2, §3.6). Every method accepts POST
+with an integer Retry-After. Every method accepts POST
 or GET, JSON, form or multipart bodies, and the token as a Bearer header or a
 `token` parameter.
 """

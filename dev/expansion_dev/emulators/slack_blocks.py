@@ -1,4 +1,4 @@
-"""Block Kit validation with Slack's own error strings (reference §3.2, §3.7).
+"""Block Kit validation with Slack's own error strings.
 
 Errors read like Slack's: `must be less than 3001 characters
 [json-pointer:/blocks/0/text/text]`. Only the block types and limits a

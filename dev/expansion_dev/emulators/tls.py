@@ -1,6 +1,6 @@
 """A throw-away certificate authority for the Salesforce emulator.
 
-simple-salesforce always speaks https (reference §0.1), so the emulator serves
+simple-salesforce always speaks https, so the emulator serves
 TLS with a certificate from a test CA made by trustme. Clients trust it through
 `requests.Session(verify=<ca.pem>)` with `trust_env=False`, because
 REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE would otherwise override `verify`.
