@@ -11,14 +11,10 @@ from typing import Any, NoReturn
 
 import yaml
 
+from expansion_signals import exit_codes
 from expansion_signals.project import duckdb_path, seeds_dir
 
 # Exit codes of every command; README "Exit codes".
-EXIT_OK = 0  # everything acknowledged, or a preview
-EXIT_FAILED = 1  # the build or the run failed (auth, API limit, unreachable, dbt)
-EXIT_BAD_INPUT = 2  # bad arguments, configuration, mapping file, or no mart to read
-EXIT_PARTIAL = 3  # some records or messages failed; recorded, retried on the next run
-EXIT_LOCKED = 4  # another run holds the sync lock or the DuckDB file; this one did nothing
 
 AS_OF_VAR = "expansion_as_of"
 SIGNALS_SHOWN = 15  # `expansion show` and `run`
@@ -201,15 +197,14 @@ def _dev_tools(command: str):
 def describe_target(target: str | None) -> str:
     """Where a dbt target points, for people: the DuckDB file, or a DSN without password."""
     from expansion_signals.profiles import target_output
+    from expansion_signals.warehouse import postgres_dsn
 
     name, output = target_output(target)
     kind = output.get("type")
     if kind == "duckdb":
         return f"DuckDB file {duckdb_path()} (target {name})"
     if kind == "postgres":
-        return (f"PostgreSQL postgresql://{output.get('user')}@{output.get('host')}:"
-                f"{output.get('port')}/{output.get('dbname') or output.get('database')} "
-                f"(target {name})")
+        return f"PostgreSQL {postgres_dsn(output)} (target {name})"
     return f"{kind} (target {name} of profiles.yml)"
 
 
@@ -258,7 +253,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     print(textwrap.fill(f"raw: {counts}", width=96, initial_indent="  ",
                         subsequent_indent="    "))
     print(f"Wrote {len(result.row_counts)} tables in {result.seconds:.1f} s.")
-    return EXIT_OK
+    return exit_codes.OK
 
 
 def cmd_build(args: argparse.Namespace, *, unit_tests: bool = True) -> int:
@@ -270,14 +265,14 @@ def cmd_build(args: argparse.Namespace, *, unit_tests: bool = True) -> int:
         unit_tests=unit_tests, dbt_vars=args.vars, select=tuple(args.select),
         exclude=tuple(args.exclude),
     ), verbose=args.verbose)
-    return EXIT_OK
+    return exit_codes.OK
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     from expansion_signals.report import print_strongest_signals
 
     print_strongest_signals(args.target, limit=args.limit)
-    return EXIT_OK
+    return exit_codes.OK
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -304,7 +299,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     load_mapping(load_settings().mapping_path)
     _check_sync_reads(args.target)
     code = cmd_build(args, unit_tests=False)
-    if code != EXIT_OK:
+    if code != exit_codes.OK:
         return code
     cmd_show(argparse.Namespace(limit=SIGNALS_SHOWN, target=args.target))
     return cmd_sync(args)
@@ -319,7 +314,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     cmd_generate(args)
     args.full_refresh = True
     code = cmd_build(args)
-    if code != EXIT_OK:
+    if code != exit_codes.OK:
         return code
     cmd_show(argparse.Namespace(limit=SIGNALS_SHOWN_IN_DEMO, target=args.target))
     if args.with_emulators:
@@ -337,7 +332,7 @@ def cmd_emulators(args: argparse.Namespace) -> int:
     from expansion_dev.emulators.serve import serve
 
     serve(salesforce_port=args.salesforce_port, slack_port=args.slack_port)
-    return EXIT_OK
+    return exit_codes.OK
 
 
 COMMANDS = {
@@ -375,21 +370,21 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except WarehouseBusy as error:  # another process holds the DuckDB file
         print(f"Skipped: {error}", file=sys.stderr)
-        return EXIT_LOCKED
+        return exit_codes.LOCKED
     except DbtFailed as error:
         print(f"error: {error}", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
-        return EXIT_FAILED
+        return exit_codes.FAILED
     except (ValueError, FileNotFoundError, WarehouseError) as error:
         # one line, also when a driver's message has several
         print("error: " + " ".join(part.strip() for part in str(error).splitlines()),
               file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return exit_codes.BAD_INPUT
     except BrokenPipeError:
         _silence_stdout()
         # Only `show` is wholly a reading; elsewhere the work was cut short.
-        return EXIT_OK if args is not None and args.command == "show" else EXIT_FAILED
+        return exit_codes.OK if args is not None and args.command == "show" else exit_codes.FAILED
     except KeyboardInterrupt:
         return 130
 

@@ -136,6 +136,12 @@ def connect_postgres(env: dict[str, str] | None = None, target: str = "postgres"
     return _connect_postgres(target_output(target, env)[1])
 
 
+def postgres_dsn(output: dict[str, Any]) -> str:
+    """A PostgreSQL output as people read it: postgresql://user@host:port/db, no password."""
+    database = output.get("dbname") or output.get("database")
+    return f"postgresql://{output.get('user')}@{output.get('host')}:{output.get('port')}/{database}"
+
+
 def _connect_postgres(output: dict[str, Any]) -> Database:
     import psycopg2
 
@@ -146,7 +152,7 @@ def _connect_postgres(output: dict[str, Any]) -> Database:
         "password": output.get("password") or "",
         "dbname": output.get("dbname") or output.get("database"),
     }
-    where = f"postgresql://{params['user']}@{params['host']}:{params['port']}/{params['dbname']}"
+    where = postgres_dsn(output)
     try:
         connection = psycopg2.connect(**params)
     except psycopg2.Error as error:

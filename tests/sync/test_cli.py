@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from expansion_signals import cli
+from expansion_signals import cli, exit_codes
 from expansion_signals.profiles import target_output
 
 AS_OF = "2026-11-24"
@@ -138,7 +138,7 @@ def test_a_failing_data_test_is_one_line_naming_table_column_and_key(built, tmp_
     monkeypatch.setenv("EXPANSION_DUCKDB_PATH", str(broken))
     code = cli.main(["build", "--as-of", AS_OF, "--select", "source:raw.subscriptions"])
     printed = capsys.readouterr()
-    assert code == cli.EXIT_FAILED
+    assert code == exit_codes.FAILED
     assert re.search(r"^dbt build failed in \d+ s: .*[1-9]\d* failed", printed.out, re.M)
     err = lines(printed.err)
     assert err[0] == "error: dbt build failed (exit code 1)"
@@ -188,7 +188,7 @@ def test_show_reads_the_marts_through_the_warehouse_connection(built, capsys):
 
 @pytest.mark.parametrize("limit", ["-1", "0", "ten", "1.5"])
 def test_show_limit_must_be_a_positive_whole_number(limit, capsys):
-    assert cli.main(["show", "--limit", limit]) == cli.EXIT_BAD_INPUT
+    assert cli.main(["show", "--limit", limit]) == exit_codes.BAD_INPUT
     assert one_error_line(capsys.readouterr().err) == (
         f"error: argument --limit: not a positive whole number: '{limit}' "
         "(see `expansion show --help`)")
@@ -196,13 +196,13 @@ def test_show_limit_must_be_a_positive_whole_number(limit, capsys):
 
 def test_show_before_any_build_says_to_build(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("EXPANSION_DUCKDB_PATH", str(tmp_path / "missing.duckdb"))
-    assert cli.main(["show"]) == cli.EXIT_BAD_INPUT
+    assert cli.main(["show"]) == exit_codes.BAD_INPUT
     assert "run `expansion build`" in one_error_line(capsys.readouterr().err)
 
     empty = tmp_path / "empty.duckdb"
     duckdb.connect(str(empty)).close()
     monkeypatch.setenv("EXPANSION_DUCKDB_PATH", str(empty))
-    assert cli.main(["show"]) == cli.EXIT_BAD_INPUT
+    assert cli.main(["show"]) == exit_codes.BAD_INPUT
     assert one_error_line(capsys.readouterr().err) == (
         f"error: marts.expansion_signals is not in {empty}: run `expansion build` first")
 
@@ -224,13 +224,13 @@ def held(built: Path) -> Iterator[Path]:
 
 
 def test_show_while_another_process_holds_the_file_exits_locked(held, capsys):
-    assert cli.main(["show"]) == cli.EXIT_LOCKED
+    assert cli.main(["show"]) == exit_codes.LOCKED
     assert one_error_line(capsys.readouterr().err) == (
         f"Skipped: another run is using the warehouse {held}; nothing was done")
 
 
 def test_build_while_another_process_holds_the_file_exits_locked(held, capsys):
-    assert cli.main(["build", "--as-of", AS_OF, "--select", "stg_accounts"]) == cli.EXIT_LOCKED
+    assert cli.main(["build", "--as-of", AS_OF, "--select", "stg_accounts"]) == exit_codes.LOCKED
     err = capsys.readouterr().err
     assert one_error_line(err) == (
         f"Skipped: another run is using the warehouse {held}; nothing was done")
@@ -270,7 +270,7 @@ def test_output_into_a_reader_that_stops_early_ends_quietly(built):
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, expected, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("EXPANSION_DUCKDB_PATH", str(tmp_path / "never-built.duckdb"))
-    assert cli.main(argv) == cli.EXIT_BAD_INPUT
+    assert cli.main(argv) == exit_codes.BAD_INPUT
     assert re.fullmatch(expected, one_error_line(capsys.readouterr().err))
     assert not (tmp_path / "never-built.duckdb").exists()
 

@@ -14,7 +14,7 @@ import pytest
 from expansion_dev.emulators import faults
 from expansion_dev.emulators.serve import environment
 
-from expansion_signals import cli
+from expansion_signals import cli, exit_codes
 from expansion_signals.config import load_settings
 from expansion_signals.ledger import Ledger, LockHeld, now
 from expansion_signals.mapping import REQUIRED_FIELDS, load_mapping
@@ -210,12 +210,12 @@ def test_sync_while_another_process_holds_the_warehouse_exits_locked(
                                     fallback_channel).items():
         monkeypatch.setenv(name, value)
     with FileHolder(mart.path):
-        assert cli.main(["sync"]) == cli.EXIT_LOCKED
+        assert cli.main(["sync"]) == exit_codes.LOCKED
     printed = capsys.readouterr()
     assert "another run is using the warehouse" in printed.out + printed.err
     assert "Could not set lock" not in printed.out + printed.err
     assert salesforce_emulator.calls() == [] and slack_emulator.calls() == []
-    assert cli.main(["sync"]) == cli.EXIT_OK  # once the other run is done
+    assert cli.main(["sync"]) == exit_codes.OK  # once the other run is done
 
 
 def test_run_while_another_process_holds_the_warehouse_exits_locked(
@@ -227,7 +227,7 @@ def test_run_while_another_process_holds_the_warehouse_exits_locked(
     monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
     monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
     with FileHolder(mart.path):
-        assert cli.main(["run", "--as-of", "2026-11-24"]) == cli.EXIT_LOCKED
+        assert cli.main(["run", "--as-of", "2026-11-24"]) == exit_codes.LOCKED
     err = capsys.readouterr().err
     assert err.strip().splitlines()[-1] == (
         f"Skipped: another run is using the warehouse {mart.path}; nothing was done")
