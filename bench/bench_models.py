@@ -42,9 +42,10 @@ def timed_dbt(db: Path, options: BuildOptions) -> dict[str, float]:
     """Runs dbt under /usr/bin/time when available, for the child's peak RSS."""
     # its own target directory, so other dbt runs in this checkout cannot
     # overwrite the run results it reads
-    env = {**os.environ, "EXPANSION_DUCKDB_PATH": str(db), "DBT_TARGET_PATH": str(TARGET),
-           "DBT_LOG_PATH": str(TARGET / "logs")}
-    command = [sys.executable, "-m", "dbt.cli.main", *dbt_args("build", options), "--quiet"]
+    os.environ["EXPANSION_WORK_DIR"] = str(TARGET.parent)  # dbt_args: target/ and logs/ there
+    env = {**os.environ, "EXPANSION_DUCKDB_PATH": str(db)}
+    dbt = Path(sys.executable).with_name("dbt")  # the console script: no runpy warning
+    command = [str(dbt), *dbt_args("build", options), "--quiet"]
     time_binary = Path("/usr/bin/time")
     if time_binary.exists():
         command = [str(time_binary), "-v", *command]
