@@ -48,6 +48,7 @@ from expansion_signals.types import (
     RecordKind,
     RecordWrite,
     SignalRow,
+    SignalState,
 )
 from expansion_signals.warehouse import Database, read_snapshot
 
@@ -163,9 +164,11 @@ class SyncRun:
         as_of = self.as_of or snapshot.settings.as_of
         cooldown_days = snapshot.settings.cooldown_days
         self.ledger.set_run_as_of(self.run_id, as_of)
-        rows = self._adopt(snapshot.rows, as_of, cooldown_days)
-        blocked = self._settle_intents(rows) if self.slack else set()
         states = self.ledger.load_states()
+        rows = self._adopt(snapshot.rows, states, as_of, cooldown_days)
+        blocked: set[str] = set()
+        if self.slack and self._settle_intents(rows, blocked):
+            states = self.ledger.load_states()  # settled intents changed what Slack holds
         plan = plan_sync(rows, snapshot.plays, states, as_of,
                          plan_settings(self.settings, self.mapping, cooldown_days))
         self.checkpoint("planned")
@@ -188,9 +191,12 @@ class SyncRun:
             self._log_planned(plan, [], plan.notices)
         return plan
 
-    def _adopt(self, rows: list[SignalRow], as_of: date, cooldown_days: int) -> list[SignalRow]:
+    def _adopt(
+        self, rows: list[SignalRow], states: dict[str, SignalState], as_of: date,
+        cooldown_days: int,
+    ) -> list[SignalRow]:
         """Mart rows that are signals the destinations know under another id (plan.py)."""
-        rows, adopted = adopt_open_signals(rows, self.ledger.load_states(), as_of, cooldown_days)
+        rows, adopted = adopt_open_signals(rows, states, as_of, cooldown_days)
         if adopted:
             self.ledger.log(self.run_id, [
                 Operation("ledger", "adopt.signal", known, "ok", detail=f"mart signal_id {new}")
@@ -277,12 +283,13 @@ class SyncRun:
 
     # --- Slack ---------------------------------------------------------------------------
 
-    def _settle_intents(self, rows: list[Any]) -> set[str]:
-        """Settle intents of a run that died; signals whose intent cannot be checked wait."""
+    def _settle_intents(self, rows: list[Any], blocked: set[str]) -> bool:
+        """Settle intents of a run that died; signals whose intent cannot be checked wait
+        (added to `blocked`). True when there was any intent to settle."""
         assert self.slack is not None
         urgencies = {r.signal_id: r.urgency for r in rows}
-        blocked: set[str] = set()
-        for intent in self.ledger.pending_intents():
+        intents = self.ledger.pending_intents()
+        for intent in intents:
             try:
                 ts = self.slack.find_posted(intent.channel, intent.notice_id,
                                             intent.posted_after, intent.thread_ts)
@@ -309,7 +316,7 @@ class SyncRun:
                           detail=intent.notice_id)
                 for s in intent.signal_ids
             ])
-        return blocked
+        return bool(intents)
 
     def _message(self, plan: Plan, notice: Notice, known: dict[tuple[str, str], str]) -> Message:
         def link(signal_id: str) -> str | None:
