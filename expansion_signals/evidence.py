@@ -54,6 +54,12 @@ def _count(value: Any) -> str:
     return _number(len(value)) if isinstance(value, list | tuple) else _number(value)
 
 
+def _within(e: Evidence) -> str:
+    """" in 30 days" from the window the models counted over; nothing when unknown."""
+    days = e.get("window_days")
+    return f" in {_number(days)} days" if days is not None else ""
+
+
 def _seat(e: Evidence) -> str:
     return (
         f"{_number(e['seats_assigned'])} of {_number(e['seats_purchased'])} seats assigned "
@@ -74,14 +80,14 @@ def _tier(e: Evidence) -> str:
     level = f" ({e['limit_level']})" if e.get("limit_level") else ""
     return (
         f"{_percent(e['limit_utilization'])} of the {e['current_tier']} plan's limits{level} "
-        f"and {_number(e['gated_events_30d'])} tries of gated features in 30 days"
+        f"and {_number(e['gated_events_30d'])} tries of gated features{_within(e)}"
     )
 
 
 def _feature_attach(e: Evidence) -> str:
     return (
         f"{e['prerequisite_product']} adoption at {_percent(e['feature_adoption'])} and "
-        f"{_number(e['problem_events_30d'])} events in 30 days that the add-on solves"
+        f"{_number(e['problem_events_30d'])} events{_within(e)} that the add-on solves"
     )
 
 
@@ -93,7 +99,7 @@ def _departments(e: Evidence) -> str:
 
 def _outcome(e: Evidence) -> str:
     return (
-        f"{_number(e['outcomes_30d'])} success outcomes in 30 days, "
+        f"{_number(e['outcomes_30d'])} success outcomes{_within(e)}, "
         f"owns {_listing(e['active_products'])}"
     )
 
@@ -110,12 +116,12 @@ def _bu_rollout(e: Evidence) -> str:
 def _executive(e: Evidence) -> str:
     return (
         f"{_number(e['executive_activities_14d'])} executive activities and "
-        f"{_number(e['feature_inquiries_14d'])} feature inquiries in 14 days"
+        f"{_number(e['feature_inquiries_14d'])} feature inquiries{_within(e)}"
     )
 
 
 def _post_renewal(e: Evidence) -> str:
-    return f"NPS {_number(e['nps'])} from {_number(e['nps_responses_180d'])} responses in 180 days"
+    return f"NPS {_number(e['nps'])} from {_number(e['nps_responses_180d'])} responses{_within(e)}"
 
 
 SENTENCES: dict[str, Callable[[Evidence], str]] = {

@@ -20,7 +20,7 @@ accounts as (
 
 plays as (
 
-    select * from {{ ref('plays') }}
+    select * from {{ ref('int_plays') }}
 
 ),
 
@@ -58,7 +58,7 @@ final as (
         cast(urgency.close_path as {{ dbt.type_string() }}) as close_path,
         cast(owners.owner_role as {{ dbt.type_string() }}) as owner_role,
         cast(owners.owner_email as {{ dbt.type_string() }}) as owner_email,
-        {{ add_days('coalesce(plays.sla_days, ' ~ var('expansion_default_sla_days') ~ ')', 'episodes.episode_start') }}
+        {{ add_days('plays.sla_days', 'episodes.episode_start') }}
             as sla_due_on,
         cast(urgency.signal_count as {{ dbt.type_int() }}) as signal_count,
         cast(urgency.compound as {{ dbt.type_boolean() }}) as compound,

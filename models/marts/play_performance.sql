@@ -19,7 +19,7 @@ with episodes as (
 
 plays as (
 
-    select * from {{ ref('plays') }}
+    select * from {{ ref('int_plays') }}
 
 ),
 

@@ -52,12 +52,23 @@ def test_evidence_in_words_per_play():
         "13,000 units used against 10,000 committed last month (130%), at least 112% "
         "for 3 months")
     tier = {"current_tier": "starter", "limit_utilization": 0.4, "limit_level": None,
-            "gated_events_30d": 4}
+            "gated_events_30d": 4, "window_days": 30}
     assert evidence_in_words("tier_upgrade", tier) == (
         "40% of the starter plan's limits and 4 tries of gated features in 30 days")
     departments = {"new_departments": 2, "department_names": ["Finance", "Legal"]}
     assert evidence_in_words("departmental_expansion", departments) == (
         "2 new departments active: Finance, Legal")
+
+
+def test_counted_windows_come_from_the_evidence_never_from_a_fixed_number():
+    executive = {"executive_activities_14d": 3, "feature_inquiries_14d": 2, "window_days": 21}
+    assert evidence_in_words("executive_expansion", executive) == (
+        "3 executive activities and 2 feature inquiries in 21 days")
+    nps = {"nps": 62.5, "nps_responses_180d": 8, "window_days": 90}
+    assert evidence_in_words("post_renewal_expansion", nps) == (
+        "NPS 62.5 from 8 responses in 90 days")
+    outcome = {"outcomes_30d": 4, "active_products": 2}  # written before the window was recorded
+    assert evidence_in_words("outcome_cross_sell", outcome) == "4 success outcomes, owns 2"
 
 
 def test_unknown_keys_fall_back_to_the_pairs_instead_of_failing():

@@ -3,7 +3,8 @@
     trigger models themselves, or from the as-of facts of the panels they
     read, so the evidence is by construction what the trigger saw. JSON keys
     are part of the mart's contract and keep their names (outcomes_30d...)
-    whatever the windows are tuned to. -#}
+    whatever the windows are tuned to; `window_days` says the window a count
+    was taken over, so the sentences never state a stale day count. -#}
 {%- set d = as_of_date() -%}
 
 with firing as (
@@ -79,24 +80,29 @@ final as (
                 ['current_tier', 'account_products.current_plan_tier', 'string'],
                 ['limit_utilization', round_to('account_products.limit_utilization', 4), 'number'],
                 ['limit_level', 'account_products.limit_level', 'string'],
-                ['gated_events_30d', 'account_products.gated_events_in_window', 'integer']]) }}
+                ['gated_events_30d', 'account_products.gated_events_in_window', 'integer'],
+                ['window_days', var('expansion_feature_gap_days'), 'integer']]) }}
             when 'feature_attach' then {{ json_object([
                 ['prerequisite_product', 'attach.prerequisite_product', 'string'],
                 ['feature_adoption', round_to('attach.feature_adoption', 4), 'number'],
-                ['problem_events_30d', 'attach.problem_events_in_window', 'integer']]) }}
+                ['problem_events_30d', 'attach.problem_events_in_window', 'integer'],
+                ['window_days', var('expansion_attach_window_days'), 'integer']]) }}
             when 'outcome_cross_sell' then {{ json_object([
                 ['outcomes_30d', 'accounts.outcomes_in_window', 'integer'],
-                ['active_products', 'accounts.active_products', 'integer']]) }}
+                ['active_products', 'accounts.active_products', 'integer'],
+                ['window_days', var('expansion_outcome_window_days'), 'integer']]) }}
             when 'bu_rollout' then {{ json_object([
                 ['health_score', 'rollout.health_score', 'number'],
                 ['tenure_days', 'rollout.tenure_days', 'integer'],
                 ['business_units_without_contract', 'rollout.business_units_without_contract', 'integer']]) }}
             when 'executive_expansion' then {{ json_object([
                 ['executive_activities_14d', 'accounts.executive_activities_in_window', 'integer'],
-                ['feature_inquiries_14d', 'accounts.feature_inquiries_in_window', 'integer']]) }}
+                ['feature_inquiries_14d', 'accounts.feature_inquiries_in_window', 'integer'],
+                ['window_days', var('expansion_executive_window_days'), 'integer']]) }}
             when 'post_renewal_expansion' then {{ json_object([
                 ['nps', round_to('accounts.nps', 1), 'number'],
-                ['nps_responses_180d', 'accounts.nps_responses_in_window', 'integer']]) }}
+                ['nps_responses_180d', 'accounts.nps_responses_in_window', 'integer'],
+                ['window_days', var('expansion_nps_window_days'), 'integer']]) }}
         end as evidence
     from firing
     left join account_products
