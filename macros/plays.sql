@@ -21,14 +21,7 @@
 {#- The column holds a play of the registry (nulls pass unless not_null is
     also set). Failing rows carry the row's key and the unknown play. -#}
 {% test is_registered_play(model, column_name, key) %}
-select
-    {{ key }} as failing_key,
-    cast({{ column_name }} as {{ dbt.type_string() }}) as failing_value
-from {{ model }}
-where {{ column_name }} is not null
-    and {{ column_name }} not in (
-        {%- for play in play_ids() %}'{{ play }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-    )
+{{ test_value_in(model, column_name, play_ids(), key) }}
 {% endtest %}
 
 

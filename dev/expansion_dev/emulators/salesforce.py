@@ -163,23 +163,10 @@ class SalesforceEmulator(SalesforceApp):
 
     # --- faults and sessions -------------------------------------------------------------
 
-    def inject(
-        self,
-        effect: Effect,
-        *,
-        times: int = 1,
-        kind: str | None = None,
-        method: str | None = None,
-        path: str | None = None,
-        body_contains: str | None = None,
-        probability: float = 1.0,
-        seed: int | None = None,
-    ) -> FaultRule:
-        """Queue a fault for the next `times` matching requests (see emulators.faults)."""
-        return self.faults.add(
-            effect, times=times, kind=kind, method=method, path=path, body_contains=body_contains,
-            probability=probability, seed=seed,
-        )
+    def inject(self, effect: Effect, **match: Any) -> FaultRule:
+        """Queue a fault for matching requests: FaultQueue.add's times, kind, method, path,
+        body_contains, probability and seed."""
+        return self.faults.add(effect, **match)
 
     def clear_faults(self) -> None:
         self.faults.clear()

@@ -126,6 +126,11 @@ USER = ObjectSpec(
     ),
 )
 
+# The external id the sync upserts Opportunities and Tasks on.
+SIGNAL_ID_ON_ACTIVITY = FieldSpec(
+    "Expansion_Signal_Id__c", STRING, 64, external_id=True, unique=True, label="Expansion Signal Id"
+)
+
 EXPANSION_SIGNAL = ObjectSpec(
     "Expansion_Signal__c",
     "a0B",
@@ -167,14 +172,7 @@ OPPORTUNITY = ObjectSpec(
         FieldSpec("OwnerId", REFERENCE, reference_to=("User",), label="Owner ID"),
         FieldSpec("Amount", CURRENCY),
         FieldSpec("Description", TEXTAREA, 32000),
-        FieldSpec(
-            "Expansion_Signal_Id__c",
-            STRING,
-            64,
-            external_id=True,
-            unique=True,
-            label="Expansion Signal Id",
-        ),
+        SIGNAL_ID_ON_ACTIVITY,
     ),
 )
 
@@ -194,14 +192,7 @@ TASK = ObjectSpec(
         FieldSpec("Status", PICKLIST, required=True, default="Not Started", picklist=TASK_STATUSES),
         FieldSpec("Priority", PICKLIST, required=True, default="Normal", picklist=TASK_PRIORITIES),
         FieldSpec("Description", TEXTAREA, 32000),
-        FieldSpec(
-            "Expansion_Signal_Id__c",
-            STRING,
-            64,
-            external_id=True,
-            unique=True,
-            label="Expansion Signal Id",
-        ),
+        SIGNAL_ID_ON_ACTIVITY,
     ),
 )
 

@@ -65,6 +65,14 @@ class CollectionEndpoints(SalesforceBase):
             raise DmlError("INVALID_TYPE", f"Record type mismatch: expected {expected.name}", [])
         return spec
 
+    def _typed_values(self, record: dict[str, Any]) -> tuple[ObjectSpec, dict[str, Any]] | _Item:
+        """A record's object and coerced values, or the failed item when its type is wrong."""
+        try:
+            spec = self._record_type(record)
+        except DmlError as err:
+            return _Item(None, err)
+        return spec, coerce_json(spec, record)
+
     @staticmethod
     def _require_version(version: str, minimum: float) -> None:
         # sObject Collections exist from v42.0, their upsert from v46.0.
@@ -74,28 +82,21 @@ class CollectionEndpoints(SalesforceBase):
     def collection_create(self, req: Request, version: str) -> Response:
         self._require_version(version, 42.0)
         records, all_or_none = self._collection_body(req)
-        items = []
-        for record in records:
-            try:
-                spec = self._record_type(record)
-            except DmlError as err:
-                items.append(_Item(None, err))
-                continue
-            values = coerce_json(spec, record)
-            items.append(_Item(partial(self._create_one, spec, values)))
+        items = [
+            typed if isinstance(typed, _Item) else _Item(partial(self._create_one, *typed))
+            for typed in map(self._typed_values, records)
+        ]
         return self._run_collection(req, items, all_or_none, with_created=False)
 
     def collection_update(self, req: Request, version: str) -> Response:
         self._require_version(version, 42.0)
         records, all_or_none = self._collection_body(req)
         items = []
-        for record in records:
-            try:
-                spec = self._record_type(record)
-            except DmlError as err:
-                items.append(_Item(None, err))
+        for typed in map(self._typed_values, records):
+            if isinstance(typed, _Item):
+                items.append(typed)
                 continue
-            values = coerce_json(spec, record)
+            spec, values = typed
             raw_id = values.pop("Id", None)
             record_id = sf_ids.normalize(raw_id)
             if raw_id is None:
