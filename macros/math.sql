@@ -34,3 +34,8 @@
 {% macro exact_sum(expression) -%}
     cast(sum(cast({{ expression }} as {{ type_exact() }})) as {{ type_double() }})
 {%- endmacro %}
+
+{#- Sorts high before medium before low (ascending), for order by. -#}
+{% macro urgency_order(urgency_expression) -%}
+    case {{ urgency_expression }} when 'high' then 1 when 'medium' then 2 when 'low' then 3 else 4 end
+{%- endmacro %}

@@ -1,5 +1,6 @@
 {#- One row per account with an active line on as_of: the health score, its
-    three components, the 14 signal categories and their count. -#}
+    three components, the 14 signals, their count and the number of
+    categories with one. -#}
 with signals as (
 
     select * from {{ ref('int_account_signals') }}
@@ -37,7 +38,8 @@ final as (
         cast(signals.buying_feature_inquiry as {{ dbt.type_boolean() }}) as buying_feature_inquiry,
         cast(signals.buying_expansion_content as {{ dbt.type_boolean() }}) as buying_expansion_content,
         cast(signals.buying_new_stakeholders as {{ dbt.type_boolean() }}) as buying_new_stakeholders,
-        cast(signals.signal_count as {{ dbt.type_int() }}) as signal_count
+        cast(signals.signal_count as {{ dbt.type_int() }}) as signal_count,
+        cast(signals.signal_categories as {{ dbt.type_int() }}) as signal_categories
     from signals
     inner join health
         on health.account_id = signals.account_id

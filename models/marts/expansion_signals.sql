@@ -2,7 +2,8 @@
     urgency, close path, owner and SLA, and the evidence that made it fire.
     This is what the sync writes to Salesforce and Slack. The rules live
     upstream: urgency and close path in int_signal_urgency, the owner in
-    int_account_owners, the evidence in int_signal_evidence. -#}
+    int_account_owners, the evidence in int_signal_evidence, the expected
+    value in int_signal_priority; here only the rank in the owner's queue. -#}
 {%- set d = as_of_date() -%}
 
 with episodes as (
@@ -42,7 +43,13 @@ evidence as (
 
 ),
 
-final as (
+priority as (
+
+    select * from {{ ref('int_signal_priority') }}
+
+),
+
+assembled as (
 
     select
         cast(episodes.signal_id as {{ dbt.type_string() }}) as signal_id,
@@ -61,9 +68,11 @@ final as (
         {{ add_days('plays.sla_days', 'episodes.episode_start') }}
             as sla_due_on,
         cast(urgency.signal_count as {{ dbt.type_int() }}) as signal_count,
+        cast(urgency.signal_categories as {{ dbt.type_int() }}) as signal_categories,
         cast(urgency.compound as {{ dbt.type_boolean() }}) as compound,
         cast(urgency.days_to_renewal as {{ dbt.type_int() }}) as days_to_renewal,
-        cast(evidence.evidence as {{ dbt.type_string() }}) as evidence
+        cast(evidence.evidence as {{ dbt.type_string() }}) as evidence,
+        cast(priority.priority_score as {{ type_double() }}) as priority_score
     from episodes
     inner join plays
         on plays.play_id = episodes.play_id
@@ -79,6 +88,24 @@ final as (
         on evidence.account_id = episodes.account_id
         and evidence.play_id = episodes.play_id
         and evidence.product = episodes.product
+    inner join priority
+        on priority.account_id = episodes.account_id
+        and priority.play_id = episodes.play_id
+        and priority.product = episodes.product
+
+),
+
+-- an owner's queue: the highest expected value first, then the more urgent,
+-- then the longer standing
+final as (
+
+    select
+        *,
+        cast(row_number() over (
+            partition by owner_email
+            order by priority_score desc, {{ urgency_order('urgency') }}, episode_start, signal_id
+        ) as {{ dbt.type_int() }}) as priority_rank
+    from assembled
 
 )
 

@@ -17,6 +17,12 @@ with episodes as (
 
 ),
 
+episode_outcomes as (
+
+    select * from {{ ref('int_episode_outcomes') }}
+
+),
+
 plays as (
 
     select * from {{ ref('int_plays') }}
@@ -40,36 +46,13 @@ active_accounts as (
 
 ),
 
-episode_outcomes as (
-
-    select
-        episodes.signal_id,
-        episodes.account_id,
-        episodes.play_id,
-        episodes.episode_start,
-        episodes.episode_start <= {{ add_days(-window_days, d) }} as is_matured,
-        min({{ days_between('episodes.episode_start', 'won_expansions.created_on') }})
-            as days_to_conversion,
-        sum(won_expansions.amount) as expansion_amount
-    from episodes
-    inner join plays
-        on plays.play_id = episodes.play_id
-    left join won_expansions
-        on won_expansions.account_id = episodes.account_id
-        and won_expansions.motion = plays.motion
-        and won_expansions.created_on >= episodes.episode_start
-        and won_expansions.created_on <= {{ add_days(window_days, 'episodes.episode_start') }}
-    group by episodes.signal_id, episodes.account_id, episodes.play_id, episodes.episode_start
-
-),
-
 per_play as (
 
     select
         play_id,
         count(*) as episodes,
         sum({{ as_int('is_matured') }}) as matured_episodes,
-        sum({{ as_int('is_matured and days_to_conversion is not null') }}) as conversions,
+        sum({{ as_int('is_matured and converted') }}) as conversions,
         {{ median('days_to_conversion') }} as median_days_to_conversion,
         avg(expansion_amount) as average_expansion_amount
     from episode_outcomes

@@ -1,6 +1,8 @@
-{#- The 14 signal categories of triggers.md per account with an active line
-    on as_of, combined from the four category models, with their count and
-    the compound flag. -#}
+{#- The 14 signals of triggers.md per account with an active line on as_of,
+    combined from the four category models, with their count, the number of
+    categories with a true signal, and the compound flag: enough signals from
+    enough different categories ("usage growth plus outcome achievement plus
+    organizational readiness", not three readings of one kind of thing). -#}
 with accounts as (
 
     select * from {{ ref('int_as_of_accounts') }}
@@ -61,7 +63,8 @@ counted as (
 
     select
         *,
-        {{ signal_count_expression() }} as signal_count
+        {{ signal_count_expression() }} as signal_count,
+        {{ signal_category_count_expression() }} as signal_categories
     from flags
 
 ),
@@ -70,7 +73,8 @@ final as (
 
     select
         *,
-        signal_count >= {{ var('expansion_compound_min_signals') }} as compound
+        signal_count >= {{ var('expansion_compound_min_signals') }}
+            and signal_categories >= {{ var('expansion_compound_min_categories') }} as compound
     from counted
 
 )
