@@ -189,6 +189,7 @@ class _Builder:
         seat_limits = [r["seat_limit"] or "100000" for r in self.catalog[SEAT_PRODUCT]]
         seat_prices = [r["list_price"] for r in self.catalog[SEAT_PRODUCT]]
         unit_prices = [r["list_price"] for r in self.catalog[USAGE_PRODUCT]]
+        unit_limits = [r["monthly_unit_limit"] or "1e12" for r in self.catalog[USAGE_PRODUCT]]
         top_rank = len(seat_tiers)
         self.sql(f"""
         create or replace temp table g_accounts as
@@ -252,9 +253,16 @@ class _Builder:
                 else case when {s.u('tier', 'i')} < 0.4 then 2 else 3 end
             end as seat_rank0,
             {s.u('gated', 'i')} < 0.25 as reaches_for_gated,
-            {s.u('usage_product', 'i')} < 0.4 as has_usage_product,
-            {s.u('overconsumer', 'i')} < 0.35 as consumes_over_commit,
+            {s.u('usage_product', 'i')} < case when segment = 'enterprise' then 0.7 else 0.4 end
+                as has_usage_product,
+            {s.u('overconsumer', 'i')} < 0.5 as consumes_over_commit,
             {s.u('addon', 'i')} as u_addon,
+            -- days from the first purchase to the add-on's (null: never bought); most
+            -- enterprise accounts buy it in their first months
+            case when {s.u('addon', 'i')} < 0.15 then 0
+                 when {s.u('addon', 'i')} < 0.30 then 240
+                 when segment = 'enterprise' and {s.u('addon', 'i')} < 0.75
+                 then 100 + {s.n('addon_day', 80, 'i')} end as addon_offset,
             {s.u('breadth', 'i')} as u_breadth,
             60 + {s.n('dept_interval', 300, 'i')} as department_interval_days,
             {s.n('survey_offset', 90, 'i')} as survey_offset,
@@ -281,7 +289,8 @@ class _Builder:
             [{', '.join(seat_limits)}] as seat_limits,
             [{', '.join(seat_prices)}] as seat_prices,
             {_sql_list(usage_tiers)} as usage_tiers,
-            [{', '.join(unit_prices)}] as unit_prices
+            [{', '.join(unit_prices)}] as unit_prices,
+            [{', '.join(unit_limits)}] as unit_limits
         from g_accounts a
         """)
         self.sql("drop table g_accounts")
@@ -322,42 +331,62 @@ class _Builder:
             from g_accounts a
             where not is_whitespace
         ),
-        seat_terms as (
+        sized_terms as (
             select
                 *,
                 customer_since + 365 * k as start_date,
-                least(seat_rank0 + case when k >= upgrade_term then 1 else 0 end,
-                      len(seat_tiers)) as seat_rank
+                round(seats0 * case archetype
+                    when 'grower' then pow(1.35, k)
+                    when 'decliner' then pow(0.85, k)
+                    else 1.0 end) as seats_k
             from terms
+        ),
+        seat_terms as (
+            -- a contract buys the tier its seats fit in with room to grow
+            -- (seat limit >= seats / 0.65): nobody sits at a plan's limit
+            select
+                *,
+                least(len(seat_tiers), greatest(
+                    seat_rank0 + case when k >= upgrade_term then 1 else 0 end,
+                    1 + len(list_filter(seat_limits, lambda x: x < seats_k / 0.65)))) as seat_rank
+            from sized_terms
         ),
         seat_lines as (
             select
                 i, account_id, k, '{SEAT_PRODUCT}' as product,
                 seat_tiers[seat_rank] as plan_tier,
                 'seat' as billing_model,
-                cast(least(seat_limits[seat_rank], round(seats0 * case archetype
-                    when 'grower' then pow(1.35, k)
-                    when 'decliner' then pow(0.85, k)
-                    else 1.0 end)) as integer) as seats_purchased,
+                cast(least(seat_limits[seat_rank], seats_k) as integer) as seats_purchased,
                 cast(null as double) as committed_units_per_month,
                 seat_prices[seat_rank] as unit_price,
                 start_date,
                 churn_t
             from seat_terms
         ),
+        usage_commits as (
+            select *,
+                round(case segment when 'enterprise' then 150000 when 'mid_market' then 30000
+                      else 8000 end * (0.6 + u_seats) * pow(1.2, k), -2) as commit_k
+            from terms
+            where has_usage_product
+        ),
+        usage_ranked as (
+            -- the tier whose unit limit leaves room over the commitment (>= 2.2x)
+            select *, least(len(usage_tiers),
+                       1 + len(list_filter(unit_limits, lambda x: x < commit_k * 2.2))) as usage_rank
+            from usage_commits
+        ),
         usage_lines as (
             select
                 i, account_id, k, '{USAGE_PRODUCT}' as product,
-                usage_tiers[case when segment = 'enterprise' then 2 else 1 end] as plan_tier,
+                usage_tiers[usage_rank] as plan_tier,
                 'usage' as billing_model,
                 cast(null as integer) as seats_purchased,
-                round(case segment when 'enterprise' then 150000 when 'mid_market' then 30000
-                      else 8000 end * (0.6 + u_seats) * pow(1.2, k), -2) as committed_units_per_month,
-                unit_prices[case when segment = 'enterprise' then 2 else 1 end] as unit_price,
+                commit_k as committed_units_per_month,
+                unit_prices[usage_rank] as unit_price,
                 customer_since + 90 + 365 * k as start_date,
                 churn_t
-            from terms
-            where has_usage_product
+            from usage_ranked
         ),
         addon_lines as (
             select
@@ -366,10 +395,10 @@ class _Builder:
                 cast(null as integer), cast(null as double),
                 case segment when 'enterprise' then 24000 when 'mid_market' then 9000
                      else 3000 end as unit_price,
-                customer_since + case when u_addon < 0.15 then 0 else 240 end + 365 * k,
+                customer_since + addon_offset + 365 * k,
                 churn_t
             from terms
-            where u_addon < 0.30
+            where addon_offset is not null
         ),
         all_lines as (
             select * from seat_lines
@@ -380,7 +409,7 @@ class _Builder:
             'S' || cast(i as varchar) || '-' || product || '-' || cast(k as varchar)
                 as subscription_id,
             account_id, i, k, product, plan_tier, billing_model, seats_purchased,
-            committed_units_per_month,
+            committed_units_per_month, unit_price, false as is_amendment,
             round(case billing_model
                 when 'seat' then seats_purchased * unit_price * 12
                 when 'usage' then committed_units_per_month * unit_price * 12
@@ -394,11 +423,100 @@ class _Builder:
         where start_date <= {self.as_of}
           and (churn_t is null or start_date < {self.t0} + churn_t)
         """)
+        self.expansions()
         self.sql("""
         insert into raw.subscriptions
         select subscription_id, account_id, product, plan_tier, billing_model, seats_purchased,
                committed_units_per_month, arr, start_date, end_date, cancelled_on
         from g_lines
+        """)
+
+    # -- expansions: the signals' moments, worked, won or lost; a win changes the contract
+    def expansions(self) -> None:
+        """Each account's expansion moments and the opportunity that follows one (most
+        are worked, some ignored). A won seat or consumption expansion amends the
+        contract (more seats, a higher commitment), which ends its trigger."""
+        s = self.s
+        self.sql(f"""
+        create or replace temp table g_expansions as
+        with moments as (
+            -- growers cross 85% seat utilization about half way into each term
+            select a.i, a.account_id, 'seat' as motion, l.k,
+                   l.start_date + 182 as moment, 0.65 as win_rate,
+                   round(l.seats_purchased * 0.2) * 12 * l.unit_price as amount,
+                   round(l.seats_purchased * 0.2) as added
+            from g_accounts a join g_lines l on l.i = a.i and l.product = '{SEAT_PRODUCT}'
+            where a.archetype = 'grower'
+            union all
+            -- over-consumers run over 1.3x their commitment from month seven
+            select a.i, a.account_id, 'consumption', l.k, l.start_date + 215, 0.65,
+                   0.6 * l.committed_units_per_month * 12 * l.unit_price,
+                   0.6 * l.committed_units_per_month
+            from g_accounts a join g_lines l on l.i = a.i and l.product = '{USAGE_PRODUCT}'
+            where a.consumes_over_commit
+            union all
+            -- gated accounts that upgrade were sold the tier before the renewal
+            select a.i, a.account_id, 'tier', a.upgrade_term,
+                   a.customer_since + 365 * a.upgrade_term - 75, 0.9, l.arr * 0.5, null
+            from g_accounts a join g_lines l on l.i = a.i and l.product = '{SEAT_PRODUCT}'
+                 and l.k = 0
+            where a.upgrade_term is not null
+            union all
+            select a.i, a.account_id, 'tier', 0, a.customer_since + 200, 0.25, l.arr * 0.5, null
+            from g_accounts a join g_lines l on l.i = a.i and l.product = '{SEAT_PRODUCT}'
+                 and l.k = 0
+            where a.reaches_for_gated and a.upgrade_term is null
+            union all
+            -- the add-on bought after the core product was a cross-sell
+            select a.i, a.account_id, 'cross_sell', 0, l.start_date - 45, 1.0, l.arr, null
+            from g_accounts a join g_lines l on l.i = a.i and l.product = '{ADDON_PRODUCT}'
+                 and l.k = 0
+            where a.addon_offset > 0
+            union all
+            -- healthy parents of whitespace business units
+            select p.i, p.account_id, 'bu_rollout', 0,
+                   p.customer_since + 150 + {s.n('bu', 200, 'p.i')}, 0.4, 50000, null
+            from g_accounts p
+            where p.parent_account_id is null and p.archetype in ('grower', 'steady')
+              and exists (select 1 from g_accounts c
+                          where c.parent_account_id = p.account_id and c.is_whitespace)
+            union all
+            -- background: expansions that no signal announced
+            select a.i, a.account_id,
+                   {s.pick(['seat', 'cross_sell', 'tier', 'consumption'], s.n('bg_m', 4, 'a.i'))},
+                   9, a.customer_since + 60 + {s.n('bg', 600, 'a.i')}, 0.3, 10000, null
+            from g_accounts a
+            where not a.is_whitespace and {s.u('bg_u', 'a.i')} < 0.12
+        )
+        select *,
+               created_on + cycle_days as closed_on,
+               motion not in ('seat', 'consumption') or {s.u('worked', 'i', 'k', 'motion')} < 0.85
+                   as is_worked
+        from (
+            select *, moment + 3 + {s.n('lag', 20, 'i', 'k', 'motion')} as created_on,
+                   10 + {s.n('cycle', 30, 'i', 'k', 'motion')} as cycle_days,
+                   {s.u('win', 'i', 'k', 'motion')} < win_rate as wins
+            from moments
+        )
+        """)
+        # a won seat or consumption expansion amends the line until its renewal
+        self.sql(f"""
+        insert into g_lines
+        select
+            l.subscription_id || '-x',
+            l.account_id, l.i, l.k, l.product, l.plan_tier, l.billing_model,
+            case when e.motion = 'seat' then cast(e.added as integer) end,
+            case when e.motion = 'consumption' then round(e.added, -2) end,
+            l.unit_price, true,
+            round(e.amount, 2),
+            e.closed_on, l.end_date, l.cancelled_on
+        from g_expansions e
+        join g_lines l on l.i = e.i and l.k = e.k and not l.is_amendment
+             and l.product = case e.motion when 'seat' then '{SEAT_PRODUCT}'
+                                           else '{USAGE_PRODUCT}' end
+        where e.motion in ('seat', 'consumption') and e.is_worked and e.wins
+          and e.added > 0 and e.closed_on <= l.end_date and e.closed_on <= {self.as_of}
+          and (l.cancelled_on is null or e.closed_on < l.cancelled_on)
         """)
 
     # -- users and seats ------------------------------------------------------------
@@ -419,9 +537,7 @@ class _Builder:
                     when 'decliner' then round(seats0 * 0.65)
                     else round(seats0 * 0.55) end as integer)) as n_users
             from (
-                select *, seat_limits[least(len(seat_tiers),
-                          seat_rank0 + case when upgrade_term is not null then 1 else 0 end)]
-                          as seats_limit_cap
+                select *, 1000000 as seats_limit_cap
                 from g_accounts where not is_whitespace
             ) a
         ),
@@ -467,12 +583,20 @@ class _Builder:
         # current term's seats gets a login when a renewal buys the seat.
         self.sql(f"""
         create or replace temp table g_seat_wait as
+        with capacity as (
+            -- the seats bought as of each line's start (a term, or an amendment in it)
+            select l.i, l.start_date, l.end_date,
+                   (select sum(o.seats_purchased) from g_lines o
+                    where o.i = l.i and o.product = l.product
+                      and l.start_date between o.start_date and o.end_date) as seats
+            from g_lines l where l.product = '{SEAT_PRODUCT}'
+        )
         select u.user_id,
-               min(l.start_date) filter (where l.seats_purchased > u.j) as seat_from,
-               min(l.start_date) filter (where l.seats_purchased > u.j
-                                         and l.start_date + 364 >= u.created_on) as seat_by_term
+               min(l.start_date) filter (where l.seats > u.j) as seat_from,
+               min(l.start_date) filter (where l.seats > u.j
+                                         and l.end_date >= u.created_on) as seat_by_term
         from g_users u
-        join g_lines l on l.i = u.i and l.product = '{SEAT_PRODUCT}'
+        join capacity l on l.i = u.i
         group by u.user_id
         """)
         self.sql("""
@@ -626,11 +750,15 @@ class _Builder:
         self.sql(f"""
         insert into raw.usage_events
         with attempts as (
-            select *,
-                case when upgrade_term is not null and day >= customer_since + 365 * upgrade_term
-                     then least(seat_rank0 + 1, len(seat_tiers)) else seat_rank0 end as seat_rank
-            from g_account_days
-            where {s.u('attempt', 'i', 't')} < case when reaches_for_gated then 0.08 else 0.003 end
+            select d.*, list_position(d.seat_tiers, l.plan_tier) as seat_rank
+            from g_account_days d
+            join g_lines l on l.i = d.i and l.product = '{SEAT_PRODUCT}' and not l.is_amendment
+                 and d.day between l.start_date and l.end_date
+            -- gated accounts reach for the next tier in months five to seven of a term
+            where {s.u('attempt', 'd.i', 'd.t')} < case
+                when d.reaches_for_gated and d.day - l.start_date between 120 + d.survey_offset // 3
+                                                                      and 200 + d.survey_offset // 3
+                then 0.12 else 0.002 end
         )
         select
             'G' || cast(i as varchar) || '-' || cast(t as varchar),
@@ -657,7 +785,7 @@ class _Builder:
             from g_account_days d
             join g_lines l
               on l.account_id = d.account_id and l.product = '{USAGE_PRODUCT}'
-             and d.day between l.start_date and l.end_date
+             and not l.is_amendment and d.day between l.start_date and l.end_date
         ),
         batches as (select *, cast(unnest(range(3)) as integer) as b from days)
         select
@@ -669,7 +797,8 @@ class _Builder:
             cast(day as timestamp) + to_seconds(3600 + b * 28000 + {s.n('us', 20000, 'i', 't', 'b')}),
             round(commit_units / 30.0 / 3.0
                 * case when consumes_over_commit
-                       then 0.9 + 0.7 * least(1.0, (day - first_start) / 300.0)
+                       -- each term ramps from 0.9x to 1.45x of what was committed
+                       then 0.9 + 0.55 * least(1.0, greatest(0.0, (day - line_start - 60) / 120.0))
                        else 0.55 + 0.4 * u_seats end
                 * (0.8 + 0.4 * {s.u('uq', 'i', 't', 'b')}), 1)
         from batches
@@ -750,7 +879,8 @@ class _Builder:
             select *,
                 {s.u('exec_contact', 'i', 't')} < case when archetype = 'grower' then 0.2
                     else 0.08 end as is_exec,
-                case when {s.u('new_contact', 'i', 't')} < 0.15
+                case when {s.u('new_contact', 'i', 't')} < case when archetype = 'grower'
+                                                                 then 0.15 else 0.04 end
                      then 3 + tenure // 90
                      else {s.n('contact', 3, 'i', 't')} end as contact_n
             from g_account_days
@@ -799,64 +929,13 @@ class _Builder:
         create or replace temp table g_opportunities as
         with first_lines as (
             select account_id, i, sum(arr) as arr, min(start_date) as start_date
-            from g_lines where k = 0 group by all
+            from g_lines where k = 0 and not is_amendment group by all
         ),
         renewals as (
-            select account_id, i, k, product, arr, start_date from g_lines where k >= 1
+            select account_id, i, k, product, arr, start_date from g_lines
+            where k >= 1 and not is_amendment
         ),
-        moments as (
-            -- growers cross 85% seat utilization about half way into each term
-            select a.i, a.account_id, 'seat' as motion, l.k,
-                   l.start_date + 168 + 14 as moment, 0.6 as win_rate,
-                   l.seats_purchased * 0.35 * 12 * a.seat_prices[1] as amount
-            from g_accounts a join g_lines l on l.i = a.i and l.product = '{SEAT_PRODUCT}'
-            where a.archetype = 'grower'
-            union all
-            -- over-consumers cross 1.3x in month six, two complete months later
-            select a.i, a.account_id, 'consumption', l.k, l.start_date + 171 + 60, 0.55,
-                   l.arr * 0.4
-            from g_accounts a join g_lines l on l.i = a.i and l.product = '{USAGE_PRODUCT}'
-            where a.consumes_over_commit
-            union all
-            -- gated accounts that upgrade were sold the tier before the renewal
-            select a.i, a.account_id, 'tier', a.upgrade_term,
-                   a.customer_since + 365 * a.upgrade_term - 75, 0.9, l.arr * 0.5
-            from g_accounts a join g_lines l on l.i = a.i and l.product = '{SEAT_PRODUCT}'
-                 and l.k = 0
-            where a.upgrade_term is not null
-            union all
-            select a.i, a.account_id, 'tier', 0, a.customer_since + 200, 0.25, l.arr * 0.5
-            from g_accounts a join g_lines l on l.i = a.i and l.product = '{SEAT_PRODUCT}'
-                 and l.k = 0
-            where a.reaches_for_gated and a.upgrade_term is null
-            union all
-            -- the add-on bought after the core product was a cross-sell
-            select a.i, a.account_id, 'cross_sell', 0, l.start_date - 45, 1.0, l.arr
-            from g_accounts a join g_lines l on l.i = a.i and l.product = '{ADDON_PRODUCT}'
-                 and l.k = 0
-            where a.u_addon >= 0.15
-            union all
-            -- healthy parents of whitespace business units
-            select p.i, p.account_id, 'bu_rollout', 0,
-                   p.customer_since + 150 + {s.n('bu', 200, 'p.i')}, 0.4, 50000
-            from g_accounts p
-            where p.parent_account_id is null and p.archetype in ('grower', 'steady')
-              and exists (select 1 from g_accounts c
-                          where c.parent_account_id = p.account_id and c.is_whitespace)
-            union all
-            -- background: expansions that no signal announced
-            select a.i, a.account_id,
-                   {s.pick(['seat', 'cross_sell', 'tier', 'consumption'], s.n('bg_m', 4, 'a.i'))},
-                   9, a.customer_since + 60 + {s.n('bg', 600, 'a.i')}, 0.3, 10000
-            from g_accounts a
-            where not a.is_whitespace and {s.u('bg_u', 'a.i')} < 0.12
-        ),
-        expansions as (
-            select *, moment + 3 + {s.n('lag', 40, 'i', 'k', 'motion')} as created_on,
-                   15 + {s.n('cycle', 60, 'i', 'k', 'motion')} as cycle_days,
-                   {s.u('win', 'i', 'k', 'motion')} < win_rate as wins
-            from moments
-        )
+        expansions as (select * from g_expansions where is_worked)
         select 'OPP-N-' || cast(i as varchar) as opportunity_id, account_id,
                'new_business' as opportunity_type, cast(null as varchar) as motion, arr as amount,
                start_date - 60 as created_on, start_date as closed_on, true as is_won
@@ -868,7 +947,7 @@ class _Builder:
         union all
         select 'OPP-X-' || cast(i as varchar) || '-' || motion || '-' || cast(k as varchar),
                account_id, 'expansion', motion, round(amount, 2), created_on,
-               created_on + cycle_days, wins
+               closed_on, wins
         from expansions
         """)
         self.sql(f"""
