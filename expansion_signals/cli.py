@@ -17,8 +17,8 @@ from expansion_signals.project import duckdb_path, seeds_dir
 # Exit codes of every command; README "Exit codes".
 
 AS_OF_VAR = "expansion_as_of"
-SIGNALS_SHOWN = 15  # `expansion show` and `run`
-SIGNALS_SHOWN_IN_DEMO = 10  # the demo keeps its whole output to one screen or two
+ACCOUNTS_SHOWN = 25  # `expansion show` and `run`: "start with the top 25 expansion-ready accounts"
+ACCOUNTS_SHOWN_IN_DEMO = 10  # the demo keeps its whole output to one screen or two
 
 
 class BadArguments(ValueError):
@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sync_options(sync)
 
     demo = commands.add_parser(
-        "demo", help="generate demo data, run the whole loop and show the strongest signals")
+        "demo", help="generate demo data, run the whole loop and show the work queue")
     _add_generate_options(demo)
     _add_as_of(demo, "evaluation date and last day of the data")
     _add_target(demo, "DuckDB output of profiles.yml to build into")
@@ -162,10 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="sync into local Salesforce and Slack emulators and show what landed "
                            "(default: a preview that makes no calls)")
 
-    show = commands.add_parser("show", help="print the plays firing today and the strongest "
-                                            "expansion signals")
-    show.add_argument("--limit", type=_positive_int, default=SIGNALS_SHOWN,
-                      help="how many of the strongest signals to list (default: %(default)s)")
+    show = commands.add_parser("show", help="print the work queue: the expansion-ready accounts "
+                                            "in order, then the plays firing today")
+    show.add_argument("--limit", type=_positive_int, default=ACCOUNTS_SHOWN,
+                      help="how many accounts to list (default: %(default)s)")
+    show.add_argument("--owner", metavar="EMAIL",
+                      help="show one owner's queue (default: every owner's accounts together)")
     _add_target(show, "warehouse to read")
 
     emulators = commands.add_parser(
@@ -269,9 +271,9 @@ def cmd_build(args: argparse.Namespace, *, unit_tests: bool = True) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from expansion_signals.report import print_strongest_signals
+    from expansion_signals.report import print_queue
 
-    print_strongest_signals(args.target, limit=args.limit)
+    print_queue(args.target, limit=args.limit, owner=getattr(args, "owner", None))
     return exit_codes.OK
 
 
@@ -301,7 +303,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     code = cmd_build(args, unit_tests=False)
     if code != exit_codes.OK:
         return code
-    cmd_show(argparse.Namespace(limit=SIGNALS_SHOWN, target=args.target))
+    cmd_show(argparse.Namespace(limit=ACCOUNTS_SHOWN, target=args.target))
     return cmd_sync(args)
 
 
@@ -316,7 +318,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     code = cmd_build(args)
     if code != exit_codes.OK:
         return code
-    cmd_show(argparse.Namespace(limit=SIGNALS_SHOWN_IN_DEMO, target=args.target))
+    cmd_show(argparse.Namespace(limit=ACCOUNTS_SHOWN_IN_DEMO, target=args.target))
     if args.with_emulators:
         from expansion_dev.demo_emulators import run_demo_sync
 

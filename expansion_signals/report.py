@@ -1,42 +1,64 @@
-"""What `expansion show` prints: the plays firing today and the strongest expansion signals.
+"""What `expansion show` prints: the work queue, then the plays firing today.
 
-It reads the marts through the sync's own warehouse connection, so it works on
-every target the sync reads (DuckDB and PostgreSQL).
+The queue is the expansion_ready_accounts mart: one line per account, ranked
+by the expected value of its signals, with its plays folded in. `--owner`
+narrows both parts to one seller's queue. It reads the marts through the
+sync's own warehouse connection, so it works on every target the sync reads
+(DuckDB and PostgreSQL).
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 
 from expansion_signals.warehouse import Database, WarehouseError, connect_warehouse
 
-URGENCY_ORDER = "case urgency when 'high' then 0 when 'medium' then 1 else 2 end"
-REQUIRED_TABLES = (("marts", "expansion_signals"), ("marts", "account_health"))
+REQUIRED_TABLES = (("marts", "expansion_signals"), ("marts", "expansion_ready_accounts"))
+ACCOUNT_WIDTH, PLAYS_WIDTH = 26, 44
 
 
-def strongest_signals(db: Database, limit: int) -> list[tuple]:
+class UnknownOwner(ValueError):
+    """--owner names nobody who owns a signal today."""
+
+
+def ready_accounts(db: Database, limit: int, owner: str | None) -> list[tuple]:
+    rank = "owner_rank" if owner else "overall_rank"
+    where = "where lower(owner_email) = lower(?)" if owner else ""
     return db.execute(
         f"""
-        select s.account_name, s.play_id, s.product, s.urgency, s.close_path,
-               s.signal_count, h.health_score, s.owner_email, s.sla_due_on
-        from marts.expansion_signals as s
-        left join marts.account_health as h on h.account_id = s.account_id
-        order by {URGENCY_ORDER}, s.signal_count desc, h.health_score desc, s.signal_id
+        select {rank}, account_name, expected_value, signals, signal_categories, compound,
+               strongest_urgency, plays, owner_email
+        from marts.expansion_ready_accounts
+        {where}
+        order by {rank}
         limit ?
         """,
-        [limit],
+        [owner, limit] if owner else [limit],
     )
 
 
-def signal_summary(db: Database) -> list[tuple]:
+def play_counts(db: Database, owner: str | None) -> list[tuple]:
+    where = "where lower(owner_email) = lower(?)" if owner else ""
     return db.execute(
-        """
+        f"""
         select play_id, count(*) as signals,
                sum(case when urgency = 'high' then 1 else 0 end) as high,
                count(distinct account_id) as accounts
-        from marts.expansion_signals group by play_id order by signals desc, play_id
-        """
+        from marts.expansion_signals
+        {where}
+        group by play_id order by signals desc, play_id
+        """,
+        [owner] if owner else [],
     )
+
+
+def totals(db: Database, owner: str | None) -> tuple[int, int]:
+    where = "where lower(owner_email) = lower(?)" if owner else ""
+    (accounts, signals), = db.execute(
+        f"select count(*), coalesce(sum(signals), 0) from marts.expansion_ready_accounts {where}",
+        [owner] if owner else [])
+    return int(accounts), int(signals)
 
 
 def check_built(db: Database) -> None:
@@ -46,34 +68,64 @@ def check_built(db: Database) -> None:
                 f"{schema}.{table} is not in {db.description}: run `expansion build` first")
 
 
-def strongest_signal_lines(db: Database, limit: int) -> list[str]:
+def check_owner(db: Database, owner: str) -> str:
+    """The owner's email as the mart spells it. A seller with no signal today is most often
+    a typo: name the nearest owners."""
+    owners = [row[0] for row in db.execute(
+        "select distinct owner_email from marts.expansion_ready_accounts "
+        "where owner_email is not null order by owner_email")]
+    for known in owners:
+        if known.lower() == owner.lower():
+            return known
+    near = difflib.get_close_matches(owner, owners, n=3, cutoff=0.6)
+    hint = f"did you mean {', '.join(near)}?" if near else (
+        f"{len(owners)} owners have signals today; `expansion show` lists them")
+    raise UnknownOwner(f"--owner {owner}: no expansion-ready account is owned by {owner} "
+                       f"today; {hint}")
+
+
+def _fit(text: object, width: int) -> str:
+    text = str(text) if text is not None else "-"
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def queue_lines(db: Database, limit: int, owner: str | None = None) -> list[str]:
     check_built(db)
-    lines = ["Expansion signals firing today, by play:",
-             f"  {'play':<24} {'signals':>8} {'high':>6} {'accounts':>9}"]
-    summary = signal_summary(db)
-    for play, signals, high, accounts in summary:
-        lines.append(f"  {play:<24} {signals:>8} {high:>6} {accounts:>9}")
-    if not summary:
-        return [*lines[:1], "  none: no play fires on this date."]
-    rows = strongest_signals(db, limit)
-    lines.append(f"The {len(rows)} strongest:")
-    lines.append(f"  {'account':<28} {'play':<22} {'product':<13} {'urgency':<7} "
-                 f"{'close path':<14} {'sig':>3} {'health':>6}  owner, SLA due")
-    for name, play, product, urgency, close_path, count, health, owner, sla in rows:
-        health_text = f"{health:.0f}" if health is not None else "-"
+    if owner:
+        owner = check_owner(db, owner)
+    accounts, signals = totals(db, owner)
+    whose = f"{owner}'s queue" if owner else "Expansion-ready accounts"
+    if not accounts:
+        return [f"{whose}: none, no play fires on this date."]
+    rows = ready_accounts(db, limit, owner)
+    shown = f"the first {len(rows)}" if len(rows) < accounts else "all"
+    header = (f"  {'#':>3}  {'account':<{ACCOUNT_WIDTH}} {'expected':>9} {'sig':>3} {'cat':>3}  "
+              f"{'urgency':<7} {'plays':<{PLAYS_WIDTH}}" + ("" if owner else "  owner"))
+    lines = [f"{whose}: {accounts} accounts with {signals} signals ({shown}, "
+             "by expected value of their signals):", header.rstrip()]
+    for rank, name, value, n, categories, compound, urgency, plays, owner_email in rows:
+        mark = "*" if compound else " "
+        who = "" if owner else f"  {owner_email or '(fallback channel)'}"
         lines.append(
-            f"  {str(name)[:28]:<28} {play[:22]:<22} {(product or '-')[:13]:<13} {urgency:<7} "
-            f"{close_path:<14} {count:>3} {health_text:>6}  "
-            f"{owner or '(fallback channel)'}, {sla}")
+            f"  {rank:>3}  {_fit(name, ACCOUNT_WIDTH):<{ACCOUNT_WIDTH}} {value:>9,.0f} "
+            f"{n:>3} {categories:>2}{mark}  {urgency:<7} "
+            f"{_fit(plays, PLAYS_WIDTH):<{PLAYS_WIDTH}}{who}".rstrip())
+    lines.append("  expected: conversion probability x amount learned from your history; "
+                 "sig: signals; cat: categories (* compound)")
+    lines.append("Signals firing today, by play:")
+    lines.append(f"  {'play':<24} {'signals':>8} {'high':>6} {'accounts':>9}")
+    for play, n, high, play_accounts in play_counts(db, owner):
+        lines.append(f"  {play:<24} {n:>8} {high:>6} {play_accounts:>9}")
     return lines
 
 
-def print_strongest_signals(target: str | None = None, limit: int = 15,
-                            say: Callable[[str], None] = print) -> None:
-    """Raises WarehouseError (WarehouseBusy when another process holds the DuckDB file)."""
+def print_queue(target: str | None = None, limit: int = 25, owner: str | None = None,
+                say: Callable[[str], None] = print) -> None:
+    """Raises WarehouseError (WarehouseBusy when another process holds the DuckDB file) and
+    UnknownOwner."""
     db = connect_warehouse(target)
     try:
-        lines = strongest_signal_lines(db, limit)
+        lines = queue_lines(db, limit, owner)
     finally:
         db.close()
     for line in lines:

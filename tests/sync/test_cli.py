@@ -177,13 +177,47 @@ def test_a_terminal_gets_a_progress_bar(built):
 
 # --- show ---------------------------------------------------------------------------------
 
-def test_show_reads_the_marts_through_the_warehouse_connection(built, capsys):
+def _queue(built: Path, owner: str | None = None) -> list[tuple]:
+    with duckdb.connect(str(built), read_only=True) as con:
+        where = "where owner_email = ?" if owner else ""
+        return con.execute(
+            f"select account_name, owner_email, expected_value from marts.expansion_ready_accounts "
+            f"{where} order by {'owner_rank' if owner else 'overall_rank'}",
+            [owner] if owner else []).fetchall()
+
+
+def test_show_leads_with_the_ranked_accounts_then_the_plays(built, capsys):
     assert cli.main(["show", "--limit", "2"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"Warehouse: DuckDB file {built} (target duckdb)"
-    assert out[1] == "Expansion signals firing today, by play:"
-    strongest = out.index("The 2 strongest:")
-    assert len(out) == strongest + 4  # a header and two signals
+    queue = _queue(built)
+    assert out[1].startswith(f"Expansion-ready accounts: {len(queue)} accounts with ")
+    rows = out[3:5]
+    for rank, (line, (name, owner, value)) in enumerate(zip(rows, queue[:2], strict=True), 1):
+        assert line.split()[0] == str(rank)
+        assert name[:20] in line and (owner or "(fallback channel)") in line
+        assert f"{value:,.0f}" in line
+    assert out[6] == "Signals firing today, by play:"
+    assert len({line.split()[1] for line in rows}) == 2  # one line per account
+
+
+def test_show_owner_gives_one_sellers_queue_in_its_own_order(built, capsys):
+    owner = _queue(built)[0][1]
+    mine = _queue(built, owner)
+    assert cli.main(["show", "--owner", owner.upper()]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith(f"{owner}'s queue: {len(mine)} accounts")
+    listed = out[3:3 + len(mine)]
+    assert [line.split()[0] for line in listed] == [str(i) for i in range(1, len(mine) + 1)]
+    assert all(name[:20] in line for line, (name, _, _) in zip(listed, mine, strict=True))
+
+
+def test_show_owner_with_a_typo_names_the_nearest_owners(built, capsys):
+    owner = _queue(built)[0][1]
+    assert cli.main(["show", "--owner", owner[:-1]]) == exit_codes.BAD_INPUT
+    line = one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"error: --owner {owner[:-1]}: no expansion-ready account is owned")
+    assert f"did you mean {owner}" in line
 
 
 @pytest.mark.parametrize("limit", ["-1", "0", "ten", "1.5"])
