@@ -14,10 +14,12 @@ staging schemas), as of the as_of the marts were built for:
   companies above 120% NRR) and bu_rollout's share of the total,
 - the conversion of compound against single-signal episodes: matured
   episodes (`intermediate.int_episode_outcomes`: a won expansion of the play's
-  motion within the conversion window) whose account had 3+ signal keys
-  firing on the episode's first day, against those whose key fired alone.
-  The daily history keeps trigger days, not the daily signal columns of
-  account_health, so "compound" here is the concurrent-keys reading of it.
+  motion within the conversion window) whose account was compound on the
+  episode's first day, against those with at most one signal then. The
+  warehouse keeps the daily trigger and health history, not the daily signal
+  columns of account_health, so the rule is read on the ten of the fourteen
+  signals that history can replay (EPISODE_COMPOUND_SQL); the velocity, power
+  user, multi-department and feature-gap readings are left out.
 """
 
 from __future__ import annotations
@@ -29,7 +31,86 @@ import duckdb
 
 CORE_MOTIONS = ("seat", "consumption", "cross_sell", "tier")
 TARGET_MIX = {"seat": 0.40, "consumption": 0.30, "cross_sell": 0.20, "tier": 0.10}
-COMPOUND_MIN_KEYS = 3
+COMPOUND_MIN_SIGNALS = 3
+COMPOUND_MIN_CATEGORIES = 3
+
+# The compound rule read on each matured episode's first day, from the daily
+# history the warehouse keeps: the signal columns of account_health that the
+# history can replay (limits through the usage plays firing, health, outcomes,
+# budget cycle, new department, executive engagement, buying events, new
+# stakeholders). Single-signal: at most one of them true.
+EPISODE_COMPOUND_SQL = f"""
+with episodes as (
+    select e.signal_id, e.account_id, e.episode_start as d, e.converted
+    from intermediate.int_episode_outcomes e
+    where e.is_matured
+),
+flags as (
+    select
+        ep.*,
+        exists (select 1 from intermediate.int_trigger_days t
+                where t.account_id = ep.account_id and t.date_day = ep.d
+                  and t.play_id in ('seat_expansion', 'consumption_commit', 'tier_upgrade'))
+            as usage_limits,
+        exists (select 1 from staging.stg_account_outcomes o
+                where o.account_id = ep.account_id and o.achieved_on between ep.d - 89 and ep.d)
+            as outcome_achieved,
+        coalesce((select h.health_score >= 70 from intermediate.int_health_daily h
+                  where h.account_id = ep.account_id and h.date_day = ep.d), false)
+            as outcome_healthy,
+        coalesce((select case when make_date(year(ep.d), a.fiscal_year_start_month, 1) > ep.d
+                              then make_date(year(ep.d), a.fiscal_year_start_month, 1)
+                              else make_date(year(ep.d) + 1, a.fiscal_year_start_month, 1)
+                         end <= ep.d + 90
+                  from staging.stg_accounts a where a.account_id = ep.account_id), false)
+            as org_budget_cycle,
+        exists (select 1 from intermediate.int_trigger_days t
+                where t.account_id = ep.account_id and t.date_day = ep.d
+                  and t.play_id = 'departmental_expansion') as org_new_department,
+        (select count(*) filter (where c.occurred_on > ep.d - 30) >
+                greatest(0, count(*) filter (where c.occurred_on <= ep.d - 30))
+         from staging.stg_crm_activities c
+         where c.account_id = ep.account_id and c.contact_is_executive
+           and c.occurred_on between ep.d - 59 and ep.d) as org_exec_rising,
+        exists (select 1 from staging.stg_marketing_events m
+                where m.account_id = ep.account_id and m.occurred_on between ep.d - 29 and ep.d
+                  and m.event_type in ('pricing_page_view', 'tier_comparison_view'))
+            as buying_pricing,
+        exists (select 1 from staging.stg_marketing_events m
+                where m.account_id = ep.account_id and m.occurred_on between ep.d - 29 and ep.d
+                  and m.event_type = 'feature_inquiry') as buying_inquiry,
+        exists (select 1 from staging.stg_marketing_events m
+                where m.account_id = ep.account_id and m.occurred_on between ep.d - 29 and ep.d
+                  and m.event_type in ('webinar_attended', 'expansion_content_view'))
+            as buying_content,
+        exists (select 1 from staging.stg_crm_activities c
+                where c.account_id = ep.account_id and c.occurred_on between ep.d - 29 and ep.d
+                  and not exists (select 1 from staging.stg_crm_activities p
+                                  where p.account_id = c.account_id
+                                    and p.contact_email = c.contact_email
+                                    and p.occurred_on between ep.d - 209 and ep.d - 30))
+            as buying_stakeholders
+    from episodes ep
+),
+counted as (
+    select *,
+        usage_limits::int + outcome_achieved::int + outcome_healthy::int
+            + org_budget_cycle::int + org_new_department::int + org_exec_rising::int
+            + buying_pricing::int + buying_inquiry::int + buying_content::int
+            + buying_stakeholders::int as signal_count,
+        usage_limits::int + (outcome_achieved or outcome_healthy)::int
+            + (org_budget_cycle or org_new_department or org_exec_rising)::int
+            + (buying_pricing or buying_inquiry or buying_content or buying_stakeholders)::int
+            as signal_categories
+    from flags
+)
+select signal_count >= {COMPOUND_MIN_SIGNALS} and signal_categories >= {COMPOUND_MIN_CATEGORIES},
+       count(*), count(*) filter (where converted)
+from counted
+where signal_count <= 1
+   or (signal_count >= {COMPOUND_MIN_SIGNALS} and signal_categories >= {COMPOUND_MIN_CATEGORIES})
+group by 1
+"""
 
 
 @dataclass
@@ -126,21 +207,7 @@ def compute(con: duckdb.DuckDBPyConnection) -> DemoFigures:
               and closed_on > ?::date - 365 and closed_on <= ?::date
             group by motion order by motion
         """, [as_of, as_of]).fetchall()}
-    rows = con.execute(f"""
-        with keys_on_start as (
-            select e.signal_id, e.converted,
-                   (select count(*) from intermediate.int_trigger_days d
-                    where d.account_id = e.account_id and d.date_day = e.episode_start)
-                       as keys_firing
-            from intermediate.int_episode_outcomes e
-            where e.is_matured
-        )
-        select keys_firing >= {COMPOUND_MIN_KEYS} as is_compound,
-               count(*), count(*) filter (where converted)
-        from keys_on_start
-        where keys_firing = 1 or keys_firing >= {COMPOUND_MIN_KEYS}
-        group by 1
-    """).fetchall()
+    rows = con.execute(EPISODE_COMPOUND_SQL).fetchall()
     by_kind = {bool(r[0]): (r[1], r[2]) for r in rows}
     return DemoFigures(
         as_of=as_of,

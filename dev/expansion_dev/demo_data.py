@@ -264,7 +264,7 @@ class _Builder:
                  when segment = 'enterprise' and {s.u('addon', 'i')} < 0.75
                  then 100 + {s.n('addon_day', 80, 'i')} end as addon_offset,
             {s.u('breadth', 'i')} as u_breadth,
-            60 + {s.n('dept_interval', 300, 'i')} as department_interval_days,
+            120 + {s.n('dept_interval', 400, 'i')} as department_interval_days,
             {s.n('survey_offset', 90, 'i')} as survey_offset,
             {s.pick(NAME_LEFT, s.n('name_l', len(NAME_LEFT), 'i'))}
                 || ' ' || {s.pick(NAME_RIGHT, s.n('name_r', len(NAME_RIGHT), 'i'))} as base_name,
@@ -442,7 +442,7 @@ class _Builder:
         with moments as (
             -- growers cross 85% seat utilization about half way into each term
             select a.i, a.account_id, 'seat' as motion, l.k,
-                   l.start_date + 182 as moment, 0.65 as win_rate,
+                   l.start_date + 182 as moment, 0.5 as win_rate,
                    round(l.seats_purchased * 0.2) * 12 * l.unit_price as amount,
                    round(l.seats_purchased * 0.2) as added
             from g_accounts a join g_lines l on l.i = a.i and l.product = '{SEAT_PRODUCT}'
@@ -490,13 +490,21 @@ class _Builder:
         )
         select *,
                created_on + cycle_days as closed_on,
+               -- an engaged buyer shows it (pricing, executives, new people) and
+               -- closes more often: the compound accounts
+               engaged,
                motion not in ('seat', 'consumption') or {s.u('worked', 'i', 'k', 'motion')} < 0.85
                    as is_worked
         from (
             select *, moment + 3 + {s.n('lag', 20, 'i', 'k', 'motion')} as created_on,
                    10 + {s.n('cycle', 30, 'i', 'k', 'motion')} as cycle_days,
-                   {s.u('win', 'i', 'k', 'motion')} < win_rate as wins
-            from moments
+                   {s.u('win', 'i', 'k', 'motion')} < win_rate * case
+                       when motion not in ('seat', 'consumption') and win_rate >= 0.5 then 1.0
+                       else case (select archetype from g_accounts a where a.i = m.i)
+                            when 'grower' then 1.2 when 'steady' then 0.9 else 0.5 end
+                            * case when engaged then 1.5 else 0.6 end
+                       end as wins
+            from (select *, {s.u('engaged', 'i', 'k', 'motion')} < 0.3 as engaged from moments) m
         )
         """)
         # a won seat or consumption expansion amends the line until its renewal
@@ -775,17 +783,22 @@ class _Builder:
                       and u.j = 0)
         """)
         # Consumption of the usage product: API traffic without a user, three
-        # batches a day. Over-consumers ramp up to 1.6x their commitment.
+        # batches a day. Over-consumers ramp up to 1.45x their commitment each
+        # term; when the higher commitment was not bought (ignored, lost) they
+        # throttle back to 1.1x once the opportunity has closed.
         self.sql(f"""
         insert into raw.usage_events
         with days as (
             select d.*, l.committed_units_per_month as commit_units, l.start_date as line_start,
-                   (select min(start_date) from g_lines f
-                    where f.account_id = d.account_id and f.product = '{USAGE_PRODUCT}') as first_start
+                   coalesce(d.day >= e.closed_on and not (e.is_worked and e.wins), false)
+                       as throttled
             from g_account_days d
             join g_lines l
               on l.account_id = d.account_id and l.product = '{USAGE_PRODUCT}'
              and not l.is_amendment and d.day between l.start_date and l.end_date
+            left join g_expansions e
+              on e.i = d.i and e.k = l.k and e.motion = 'consumption' and e.amount > 0
+             and e.added is not null
         ),
         batches as (select *, cast(unnest(range(3)) as integer) as b from days)
         select
@@ -796,7 +809,8 @@ class _Builder:
             {s.pick(usage_features, s.n('uf', len(usage_features), 'i', 't', 'b'))},
             cast(day as timestamp) + to_seconds(3600 + b * 28000 + {s.n('us', 20000, 'i', 't', 'b')}),
             round(commit_units / 30.0 / 3.0
-                * case when consumes_over_commit
+                * case when consumes_over_commit and throttled then 1.1
+                       when consumes_over_commit
                        -- each term ramps from 0.9x to 1.45x of what was committed
                        then 0.9 + 0.55 * least(1.0, greatest(0.0, (day - line_start - 60) / 120.0))
                        else 0.55 + 0.4 * u_seats end
@@ -807,10 +821,24 @@ class _Builder:
     # -- marketing, NPS, tickets, CRM activities, outcomes ---------------------------
     def marketing_and_crm(self) -> None:
         s = self.s
+        # Buying behaviour gathers around a worked expansion: from 45 days before
+        # its opportunity until it closes, the account reads pricing, meets
+        # executives and brings new people in; the rest of the time it is quiet.
+        self.sql("""
+        create or replace temp table g_near as
+        select distinct i, created_on - 45 + cast(unnest(range(0, closed_on - created_on + 46))
+                                                 as integer) as day
+        from g_expansions where is_worked and engaged
+        """)
+        self.sql("""
+        create or replace temp table g_buying_days as
+        select d.*, n.i is not null as near_expansion
+        from g_account_days d left join g_near n on n.i = d.i and n.day = d.day
+        """)
         interest = """case
-            when archetype = 'grower' or reaches_for_gated then 0.02
-            when archetype in ('decliner', 'churner') then 0.002
-            else 0.005 end"""
+            when near_expansion then 0.03
+            when archetype in ('decliner', 'churner') then 0.001
+            else 0.002 end"""
         self.sql(f"""
         insert into raw.marketing_events
         select
@@ -824,9 +852,9 @@ class _Builder:
                 when {s.u('mk_type', 'i', 't')} < 0.85 then 'expansion_content_view'
                 else 'feature_inquiry' end,
             cast(day as timestamp) + to_seconds(28800 + {s.n('mk_s', 36000, 'i', 't')})
-        from g_account_days
+        from g_buying_days
         where {s.u('mk', 'i', 't')} < {interest}
-          and day >= (select min(created_on) from g_users u where u.account_id = g_account_days.account_id
+          and day >= (select min(created_on) from g_users u where u.account_id = g_buying_days.account_id
                       and u.j = 0)
         """)
         self.sql(f"""
@@ -877,15 +905,18 @@ class _Builder:
         insert into raw.crm_activities
         with acts as (
             select *,
-                {s.u('exec_contact', 'i', 't')} < case when archetype = 'grower' then 0.2
-                    else 0.08 end as is_exec,
-                case when {s.u('new_contact', 'i', 't')} < case when archetype = 'grower'
-                                                                 then 0.15 else 0.04 end
+                {s.u('exec_contact', 'i', 't')} < case when near_expansion then 0.25
+                    else 0.05 end as is_exec,
+                case when {s.u('new_contact', 'i', 't')} < case when near_expansion
+                                                                 then 0.12 else 0.02 end
                      then 3 + tenure // 90
+                     -- the usual contact, now and then one of two others
+                     when {s.u('usual_contact', 'i', 't')} < 0.8 then 0
                      else {s.n('contact', 3, 'i', 't')} end as contact_n
-            from g_account_days
+            from g_buying_days
             where {s.u('act', 'i', 't')} < case segment when 'enterprise' then 0.08
                   when 'mid_market' then 0.04 else 0.015 end
+                  * case when near_expansion then 2 else 1 end
         )
         select
             'C' || cast(i as varchar) || '-' || cast(t as varchar),
