@@ -264,7 +264,7 @@ class _Builder:
                  when segment = 'enterprise' and {s.u('addon', 'i')} < 0.75
                  then 100 + {s.n('addon_day', 80, 'i')} end as addon_offset,
             {s.u('breadth', 'i')} as u_breadth,
-            120 + {s.n('dept_interval', 400, 'i')} as department_interval_days,
+            240 + {s.n('dept_interval', 400, 'i')} as department_interval_days,
             {s.n('survey_offset', 90, 'i')} as survey_offset,
             {s.pick(NAME_LEFT, s.n('name_l', len(NAME_LEFT), 'i'))}
                 || ' ' || {s.pick(NAME_RIGHT, s.n('name_r', len(NAME_RIGHT), 'i'))} as base_name,
@@ -617,6 +617,22 @@ class _Builder:
         where user_id not in (select user_id from g_seat_wait where seat_by_term is not null)
            or created_on > {self.as_of}
         """)
+        # A seat expansion ignored or lost: the customer frees seats instead,
+        # removing about one login in seven (the newest ones wait for the renewal).
+        self.sql(f"""
+        update g_users set deactivated_on = c.cleaned_on
+        from (
+            select u.user_id, min(e.closed_on) as cleaned_on
+            from g_users u
+            join g_expansions e on e.i = u.i and e.motion = 'seat' and e.added is not null
+                 and not (e.is_worked and e.wins)
+            where u.j > 0 and u.created_on < e.closed_on and e.closed_on <= {self.as_of}
+              and {s.u('cleanup', 'u.user_num', 'e.k')} < 0.15
+            group by u.user_id
+        ) c
+        where c.user_id = g_users.user_id
+          and (g_users.deactivated_on is null or g_users.deactivated_on > c.cleaned_on)
+        """)
         # nobody leaves before arriving: a login created after its account
         # churned, or deactivated before its creation, never existed
         self.sql("delete from g_users where deactivated_on <= created_on")
@@ -906,12 +922,12 @@ class _Builder:
         with acts as (
             select *,
                 {s.u('exec_contact', 'i', 't')} < case when near_expansion then 0.25
-                    else 0.05 end as is_exec,
+                    else 0.02 end as is_exec,
                 case when {s.u('new_contact', 'i', 't')} < case when near_expansion
-                                                                 then 0.12 else 0.02 end
+                                                                 then 0.12 else 0.01 end
                      then 3 + tenure // 90
                      -- the usual contact, now and then one of two others
-                     when {s.u('usual_contact', 'i', 't')} < 0.8 then 0
+                     when {s.u('usual_contact', 'i', 't')} < 0.9 then 0
                      else {s.n('contact', 3, 'i', 't')} end as contact_n
             from g_buying_days
             where {s.u('act', 'i', 't')} < case segment when 'enterprise' then 0.08
