@@ -267,6 +267,10 @@ def cmd_build(args: argparse.Namespace, *, unit_tests: bool = True) -> int:
         unit_tests=unit_tests, dbt_vars=args.vars, select=tuple(args.select),
         exclude=tuple(args.exclude),
     ), verbose=args.verbose)
+    if _target_type(args.target) in ("duckdb", "postgres"):
+        from expansion_signals.report import print_plays_off
+
+        print_plays_off(args.target)
     return exit_codes.OK
 
 

@@ -89,14 +89,31 @@ def _fit(text: object, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def plays_off_line(db: Database) -> str | None:
+    """One line naming the plays the plays seed leaves out, or None when every play is on."""
+    if not db.table_exists("marts", "sync_settings"):
+        return None
+    try:
+        found = db.execute("select plays_off from marts.sync_settings")
+    except Exception:  # a warehouse built before plays could be off
+        return None
+    plays_off = found[0][0] if found else None
+    if not plays_off:
+        return None
+    return (f"Plays off (not in the plays seed, so not evaluated): {plays_off}; "
+            "add a row to seeds/plays.csv to turn one on")
+
+
 def queue_lines(db: Database, limit: int, owner: str | None = None) -> list[str]:
     check_built(db)
+    off = plays_off_line(db)
     if owner:
         owner = check_owner(db, owner)
     accounts, signals = totals(db, owner)
     whose = f"{owner}'s queue" if owner else "Expansion-ready accounts"
     if not accounts:
-        return [f"{whose}: none, no play fires on this date."]
+        none = f"{whose}: none, no play fires on this date."
+        return [none, off] if off else [none]
     rows = ready_accounts(db, limit, owner)
     shown = f"the first {len(rows)}" if len(rows) < accounts else "all"
     header = (f"  {'#':>3}  {'account':<{ACCOUNT_WIDTH}} {'expected':>9} {'sig':>3} {'cat':>3}  "
@@ -116,7 +133,17 @@ def queue_lines(db: Database, limit: int, owner: str | None = None) -> list[str]
     lines.append(f"  {'play':<24} {'signals':>8} {'high':>6} {'accounts':>9}")
     for play, n, high, play_accounts in play_counts(db, owner):
         lines.append(f"  {play:<24} {n:>8} {high:>6} {play_accounts:>9}")
-    return lines
+    return [*lines, off] if off else lines
+
+
+def print_plays_off(target: str | None, say: Callable[[str], None] = print) -> None:
+    db = connect_warehouse(target)
+    try:
+        line = plays_off_line(db)
+    finally:
+        db.close()
+    if line:
+        say(line)
 
 
 def print_queue(target: str | None = None, limit: int = 25, owner: str | None = None,

@@ -24,6 +24,12 @@ PROBLEMS = {
     "unique_combination": "rows repeating the grain",
     "relationships": "values with no match in {to}",
     "accepted_values": "values outside the accepted list",
+    "matches_play_registry": "plays the engine does not know (a typo? the known plays are "
+                             "in macros/plays.sql)",
+    "is_registered_play": "plays the engine does not know",
+    "counts_signal_categories": "rows whose signal_count is not their number of true signals",
+    "counts_categories_with_a_signal": "rows whose signal_categories is not their number of "
+                                       "categories with a signal",
 }
 
 

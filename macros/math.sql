@@ -39,3 +39,8 @@
 {% macro urgency_order(urgency_expression) -%}
     case {{ urgency_expression }} when 'high' then 1 when 'medium' then 2 when 'low' then 3 else 4 end
 {%- endmacro %}
+
+{#- 1 when a text column is null or only blanks, else 0. -#}
+{% macro is_blank(text_expression) -%}
+    (case when {{ text_expression }} is null or trim({{ text_expression }}) = '' then 1 else 0 end)
+{%- endmacro %}

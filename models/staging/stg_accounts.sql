@@ -20,13 +20,8 @@ renamed as (
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at
     from source
 
-),
-
-as_of_filtered as (
-
-    select * from renamed
-    where {{ to_day('created_at') }} <= {{ as_of_date() }}
-
 )
 
-select * from as_of_filtered
+-- created_at is when the CRM record was made, not an event: an account is
+-- kept whatever it says (its contract lines decide when it is active)
+select * from renamed

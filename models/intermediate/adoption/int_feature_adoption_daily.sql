@@ -44,6 +44,8 @@ prerequisites as (
 problem_features as (
 
     select distinct prerequisite_product as product, problem_feature as feature from attach_rules
+    -- a rule without a problem feature has no problem condition
+    where {{ is_blank('problem_feature') }} = 0
 
 ),
 

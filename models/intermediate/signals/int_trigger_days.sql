@@ -6,10 +6,17 @@
     window on which the play's trigger held as of that day. Every play fires
     only for an account with an active line that day. Incremental: a
     scheduled run adds the new days. The plays are those of the registry,
-    play_ids(). -#}
+    play_ids(), that the plays seed lists: a play left out of the seed is
+    off and fires nothing. -#}
 {%- set plays = play_ids() %}
 
-with account_days as (
+with plays as (
+
+    select * from {{ ref('plays') }}
+
+),
+
+account_days as (
 
     select * from {{ ref('int_account_days') }}
     where date_day >= {{ first_day }}
@@ -34,6 +41,8 @@ final as (
         cast(all_plays.product as {{ dbt.type_string() }}) as product,
         all_plays.date_day
     from all_plays
+    inner join plays
+        on plays.play_id = all_plays.play_id
     inner join account_days
         on account_days.account_id = all_plays.account_id
         and account_days.date_day = all_plays.date_day

@@ -4,7 +4,9 @@
 {#- feature_attach fires for an offer product when any of its attach_rules rows
     holds on d: the prerequisite is active and owned for long enough, the
     offer is not owned, enough of the current tier's features were used in
-    the 30 days ending d, and the problem feature was used often enough. -#}
+    the 30 days ending d, and the problem feature was used often enough (a
+    rule whose problem_feature or problem_min_events is blank has no problem
+    condition). -#}
 with attach_rules as (
 
     select * from {{ ref('attach_rules') }}
@@ -41,6 +43,9 @@ rule_days as (
         attach_rules.min_days_since_purchase,
         attach_rules.min_feature_adoption_pct,
         attach_rules.problem_min_events,
+        -- a blank problem_feature or problem_min_events: the rule has no problem condition
+        {{ is_blank('attach_rules.problem_feature') }} = 1
+            or attach_rules.problem_min_events is null as without_problem_condition,
         {{ days_between('prerequisite.first_start_date', 'prerequisite.date_day') }} as days_since_purchase,
         {{ safe_divide('coalesce(tier_adoption.tier_features_used_in_window, 0)', 'tier_sizes.feature_count') }}
             as feature_adoption,
@@ -85,7 +90,7 @@ final as (
     from rule_days
     where days_since_purchase >= min_days_since_purchase
         and feature_adoption >= min_feature_adoption_pct
-        and problem_events_in_window >= problem_min_events
+        and (without_problem_condition or problem_events_in_window >= problem_min_events)
     group by account_id, offer_product, date_day
 
 )
