@@ -885,7 +885,7 @@ class _Builder:
             account_id,
             'U' || cast(i as varchar) || '-0',
             case archetype
-                when 'grower' then 7 + {s.n('score', 4, 'i', 't', 'r')}
+                when 'grower' then 6 + {s.n('score', 5, 'i', 't', 'r')}
                 when 'steady' then 5 + {s.n('score', 6, 'i', 't', 'r')}
                 when 'decliner' then 2 + {s.n('score', 7, 'i', 't', 'r')}
                 else {s.n('score', 7, 'i', 't', 'r')} end,
@@ -926,8 +926,8 @@ class _Builder:
                 case when {s.u('new_contact', 'i', 't')} < case when near_expansion
                                                                  then 0.12 else 0.01 end
                      then 3 + tenure // 90
-                     -- the usual contact, now and then one of two others
-                     when {s.u('usual_contact', 'i', 't')} < 0.9 then 0
+                     -- the usual contact; at an enterprise now and then one of two others
+                     when segment <> 'enterprise' or {s.u('usual_contact', 'i', 't')} < 0.9 then 0
                      else {s.n('contact', 3, 'i', 't')} end as contact_n
             from g_buying_days
             where {s.u('act', 'i', 't')} < case segment when 'enterprise' then 0.08
