@@ -255,14 +255,20 @@ class _Builder:
             {s.u('gated', 'i')} < 0.25 as reaches_for_gated,
             {s.u('usage_product', 'i')} < case when segment = 'enterprise' then 0.7 else 0.4 end
                 as has_usage_product,
+            -- days from the first purchase to the usage product's: an enterprise
+            -- that did not start with it buys it in its first year (a cross-sell)
+            case when {s.u('usage_product', 'i')} < case when segment = 'enterprise' then 0.7
+                                                    else 0.4 end then 90
+                 when segment = 'enterprise' then 190 + {s.n('usage_day', 120, 'i')}
+            end as usage_offset,
             {s.u('overconsumer', 'i')} < 0.5 as consumes_over_commit,
             {s.u('addon', 'i')} as u_addon,
             -- days from the first purchase to the add-on's (null: never bought); most
             -- enterprise accounts buy it in their first months
             case when {s.u('addon', 'i')} < 0.15 then 0
                  when {s.u('addon', 'i')} < 0.30 then 240
-                 when segment = 'enterprise' and {s.u('addon', 'i')} < 0.75
-                 then 100 + {s.n('addon_day', 80, 'i')} end as addon_offset,
+                 when segment = 'enterprise' then 100 + {s.n('addon_day', 120, 'i')}
+            end as addon_offset,
             {s.u('breadth', 'i')} as u_breadth,
             240 + {s.n('dept_interval', 400, 'i')} as department_interval_days,
             {s.n('survey_offset', 90, 'i')} as survey_offset,
@@ -366,9 +372,11 @@ class _Builder:
         usage_commits as (
             select *,
                 round(case segment when 'enterprise' then 150000 when 'mid_market' then 30000
-                      else 8000 end * (0.6 + u_seats) * pow(1.2, k), -2) as commit_k
+                      else 8000 end * (0.6 + u_seats) * pow(1.2, k)
+                      -- bought later, it starts smaller
+                      * case when usage_offset > 90 then 0.5 else 1.0 end, -2) as commit_k
             from terms
-            where has_usage_product
+            where usage_offset is not null
         ),
         usage_ranked as (
             -- the tier whose unit limit leaves room over the commitment (>= 2.2x)
@@ -384,7 +392,7 @@ class _Builder:
                 cast(null as integer) as seats_purchased,
                 commit_k as committed_units_per_month,
                 unit_prices[usage_rank] as unit_price,
-                customer_since + 90 + 365 * k as start_date,
+                customer_since + usage_offset + 365 * k as start_date,
                 churn_t
             from usage_ranked
         ),
@@ -443,15 +451,15 @@ class _Builder:
             -- growers cross 85% seat utilization about half way into each term
             select a.i, a.account_id, 'seat' as motion, l.k,
                    l.start_date + 182 as moment, 0.5 as win_rate,
-                   round(l.seats_purchased * 0.2) * 12 * l.unit_price as amount,
-                   round(l.seats_purchased * 0.2) as added
+                   round(l.seats_purchased * 0.25) * 12 * l.unit_price as amount,
+                   round(l.seats_purchased * 0.25) as added
             from g_accounts a join g_lines l on l.i = a.i and l.product = '{SEAT_PRODUCT}'
             where a.archetype = 'grower'
             union all
             -- over-consumers run over 1.3x their commitment from month seven
             select a.i, a.account_id, 'consumption', l.k, l.start_date + 215, 0.65,
-                   0.6 * l.committed_units_per_month * 12 * l.unit_price,
-                   0.6 * l.committed_units_per_month
+                   0.8 * l.committed_units_per_month * 12 * l.unit_price,
+                   0.8 * l.committed_units_per_month
             from g_accounts a join g_lines l on l.i = a.i and l.product = '{USAGE_PRODUCT}'
             where a.consumes_over_commit
             union all
@@ -472,6 +480,11 @@ class _Builder:
             from g_accounts a join g_lines l on l.i = a.i and l.product = '{ADDON_PRODUCT}'
                  and l.k = 0
             where a.addon_offset > 0
+            union all
+            select a.i, a.account_id, 'cross_sell', 8, l.start_date - 45, 1.0, l.arr, null
+            from g_accounts a join g_lines l on l.i = a.i and l.product = '{USAGE_PRODUCT}'
+                 and l.k = 0
+            where a.usage_offset > 90
             union all
             -- healthy parents of whitespace business units
             select p.i, p.account_id, 'bu_rollout', 0,
@@ -712,8 +725,8 @@ class _Builder:
         account_day_rows = self.con.execute("select count(*) from g_account_days").fetchone()[0]
         gated_estimate = account_day_rows * 0.05
         usage_estimate = self.con.execute(
-            "select count(*) * 3 from g_account_days where has_usage_product "
-            "and day >= customer_since + 90"
+            "select count(*) * 3 from g_account_days where usage_offset is not null "
+            "and day >= customer_since + usage_offset"
         ).fetchone()[0]
         power_activity, power_events_per_day = 0.55, 1.5
         power_estimate = (power_user_days or 0) * power_activity * power_events_per_day
