@@ -49,9 +49,11 @@ def _listing(value: Any) -> str:
     return str(value)
 
 
-def _count(value: Any) -> str:
-    """A number of things given either as a number or as the list of them."""
-    return _number(len(value)) if isinstance(value, list | tuple) else _number(value)
+def _plural(value: Any, one: str, many: str | None = None) -> str:
+    """ "1 try", "2 tries", "1,200 seats": the number and the noun that agrees with it."""
+    count = len(value) if isinstance(value, list | tuple) else value
+    noun = one if count == 1 else (many or one + "s")
+    return f"{_number(count)} {noun}"
 
 
 def _within(e: Evidence) -> str:
@@ -62,8 +64,8 @@ def _within(e: Evidence) -> str:
 
 def _seat(e: Evidence) -> str:
     return (
-        f"{_number(e['seats_assigned'])} of {_number(e['seats_purchased'])} seats assigned "
-        f"({_percent(e['seat_utilization'])}) for {_number(e['sustained_days'])} days"
+        f"{_number(e['seats_assigned'])} of {_plural(e['seats_purchased'], 'seat')} assigned "
+        f"({_percent(e['seat_utilization'])}) for {_plural(e['sustained_days'], 'day')}"
     )
 
 
@@ -72,56 +74,63 @@ def _consumption(e: Evidence) -> str:
         f"{_number(e['last_month_units_used'])} units used against "
         f"{_number(e['last_month_units_committed'])} committed last month "
         f"({_percent(e['last_month_ratio'])}), at least {_percent(e['lowest_ratio'])} "
-        f"for {_number(e['months'])} months"
+        f"for {_plural(e['months'], 'month')}"
     )
 
 
 def _tier(e: Evidence) -> str:
     level = f" ({e['limit_level']})" if e.get("limit_level") else ""
-    return (
-        f"{_percent(e['limit_utilization'])} of the {e['current_tier']} plan's limits{level} "
-        f"and {_number(e['gated_events_30d'])} tries of gated features{_within(e)}"
-    )
+    sentence = f"{_percent(e['limit_utilization'])} of the {e['current_tier']} plan's limits{level}"
+    gated = e["gated_events_30d"]
+    # the gated tries are said only where the feature gap is a reason the play fired
+    if e.get("feature_gap", bool(gated)):
+        sentence += f" and {_plural(gated, 'try', 'tries')} of gated features{_within(e)}"
+    return sentence
 
 
 def _feature_attach(e: Evidence) -> str:
     return (
         f"{e['prerequisite_product']} adoption at {_percent(e['feature_adoption'])} and "
-        f"{_number(e['problem_events_30d'])} events{_within(e)} that the add-on solves"
+        f"{_plural(e['problem_events_30d'], 'event')}{_within(e)} that the add-on solves"
     )
 
 
 def _departments(e: Evidence) -> str:
     names = e.get("department_names")
     named = f": {_listing(names)}" if names else ""
-    return f"{_count(e['new_departments'])} new departments active{named}"
+    return f"{_plural(e['new_departments'], 'new department')} active{named}"
 
 
 def _outcome(e: Evidence) -> str:
-    return (
-        f"{_number(e['outcomes_30d'])} success outcomes{_within(e)}, "
-        f"owns {_listing(e['active_products'])}"
-    )
+    owned = e.get("owned_products")
+    if owned:
+        names = [p.strip() for p in owned.split(",")] if isinstance(owned, str) else list(owned)
+        owns = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+    else:
+        owns = _plural(e["active_products"], "product")
+    return f"{_plural(e['outcomes_30d'], 'success outcome')}{_within(e)}, owns {owns}"
 
 
 def _bu_rollout(e: Evidence) -> str:
     units = e["business_units_without_contract"]
     named = f" ({_listing(units)})" if isinstance(units, list | tuple) else ""
     return (
-        f"health score {_number(e['health_score'])} after {_number(e['tenure_days'])} days "
-        f"as a customer; {_count(units)} business units without a contract{named}"
+        f"health score {_number(e['health_score'])} after {_plural(e['tenure_days'], 'day')} "
+        f"as a customer; {_plural(units, 'business unit')} without a contract{named}"
     )
 
 
 def _executive(e: Evidence) -> str:
     return (
-        f"{_number(e['executive_activities_14d'])} executive activities and "
-        f"{_number(e['feature_inquiries_14d'])} feature inquiries{_within(e)}"
+        f"{_plural(e['executive_activities_14d'], 'executive activity', 'executive activities')}"
+        f" and {_plural(e['feature_inquiries_14d'], 'feature inquiry', 'feature inquiries')}"
+        f"{_within(e)}"
     )
 
 
 def _post_renewal(e: Evidence) -> str:
-    return f"NPS {_number(e['nps'])} from {_number(e['nps_responses_180d'])} responses{_within(e)}"
+    responses = _plural(e["nps_responses_180d"], "response")
+    return f"NPS {_number(e['nps'])} from {responses}{_within(e)}"
 
 
 SENTENCES: dict[str, Callable[[Evidence], str]] = {

@@ -7,6 +7,7 @@ import hashlib
 import json
 from datetime import timedelta
 
+from expansion_signals.evidence import SENTENCES, evidence_in_words, parse_evidence
 from expansion_signals.project import seeds_dir
 
 from .conftest import Warehouse
@@ -156,3 +157,15 @@ def test_play_performance_counts_conversions_of_matured_episodes(built_warehouse
             assert rate == conversions / matured
     lift = {r[0]: r[5] for r in rows}
     assert lift["seat_expansion"] is not None and lift["seat_expansion"] > 1
+
+
+def test_every_signals_evidence_has_its_plays_sentence(built_warehouse: Warehouse):
+    """The evidence the models write carries every key its play's sentence reads: no row
+    falls back to the raw pairs, and none says "0 tries" or counts products."""
+    rows = built_warehouse.query("select play_id, evidence from marts.expansion_signals")
+    assert rows
+    for play, text in rows:
+        evidence = parse_evidence(text)
+        words = evidence_in_words(play, evidence)
+        assert words == SENTENCES[play](evidence), (play, text)
+        assert " 0 tries" not in words and "owns 1 product" not in words, words

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from expansion_signals.evidence import evidence_in_words, parse_evidence
 from expansion_signals.slack_messages import escape, signal_message
 from expansion_signals.types import SignalRow
@@ -68,7 +70,46 @@ def test_counted_windows_come_from_the_evidence_never_from_a_fixed_number():
     assert evidence_in_words("post_renewal_expansion", nps) == (
         "NPS 62.5 from 8 responses in 90 days")
     outcome = {"outcomes_30d": 4, "active_products": 2}  # written before the window was recorded
-    assert evidence_in_words("outcome_cross_sell", outcome) == "4 success outcomes, owns 2"
+    assert evidence_in_words("outcome_cross_sell", outcome) == "4 success outcomes, owns 2 products"
+
+
+@pytest.mark.parametrize(("play", "evidence", "words"), [
+    ("seat_expansion", {"seats_assigned": 1, "seats_purchased": 1, "seat_utilization": 1.0,
+                        "sustained_days": 1}, "1 of 1 seat assigned (100%) for 1 day"),
+    ("consumption_commit", {"last_month_units_used": 1300, "last_month_units_committed": 1000,
+                            "last_month_ratio": 1.3, "lowest_ratio": 1.3, "months": 1},
+     "1,300 units used against 1,000 committed last month (130%), at least 130% for 1 month"),
+    ("tier_upgrade", {"current_tier": "starter", "limit_utilization": 0.9,
+                      "limit_level": "action", "gated_events_30d": 0, "feature_gap": False,
+                      "window_days": 30}, "90% of the starter plan's limits (action)"),
+    ("tier_upgrade", {"current_tier": "pro", "limit_utilization": 0.5, "limit_level": None,
+                      "gated_events_30d": 1, "feature_gap": True, "window_days": 30},
+     "50% of the pro plan's limits and 1 try of gated features in 30 days"),
+    ("tier_upgrade", {"current_tier": "pro", "limit_utilization": 0.7, "limit_level": "warning",
+                      "gated_events_30d": 2, "feature_gap": False, "window_days": 30},
+     "70% of the pro plan's limits (warning)"),
+    ("feature_attach", {"prerequisite_product": "analytics", "feature_adoption": 0.8,
+                        "problem_events_30d": 1, "window_days": 30},
+     "analytics adoption at 80% and 1 event in 30 days that the add-on solves"),
+    ("departmental_expansion", {"new_departments": 1, "department_names": "Finance"},
+     "1 new department active: Finance"),
+    ("outcome_cross_sell", {"outcomes_30d": 1, "active_products": 2,
+                            "owned_products": "analytics, data_platform", "window_days": 30},
+     "1 success outcome in 30 days, owns analytics and data_platform"),
+    ("outcome_cross_sell", {"outcomes_30d": 3, "active_products": 3,
+                            "owned_products": "a, b, c", "window_days": 30},
+     "3 success outcomes in 30 days, owns a, b and c"),
+    ("bu_rollout", {"health_score": 81.5, "tenure_days": 400,
+                    "business_units_without_contract": 1},
+     "health score 81.5 after 400 days as a customer; 1 business unit without a contract"),
+    ("executive_expansion", {"executive_activities_14d": 1, "feature_inquiries_14d": 1,
+                             "window_days": 14},
+     "1 executive activity and 1 feature inquiry in 14 days"),
+    ("post_renewal_expansion", {"nps": 70, "nps_responses_180d": 1, "window_days": 180},
+     "NPS 70 from 1 response in 180 days"),
+])
+def test_every_plays_evidence_reads_as_a_sentence(play, evidence, words):
+    assert evidence_in_words(play, evidence) == words
 
 
 def test_unknown_keys_fall_back_to_the_pairs_instead_of_failing():

@@ -27,6 +27,18 @@ accounts as (
 
 ),
 
+-- the products an account owns on as_of, by name
+owned_products as (
+
+    select
+        account_id,
+        {{ dbt.listagg('product', "', '", 'order by product') }} as products
+    from account_products
+    where has_active_line
+    group by account_id
+
+),
+
 consumption as (
 
     select * from {{ ref('int_trigger_consumption_commit') }}
@@ -81,6 +93,7 @@ final as (
                 ['limit_utilization', round_to('account_products.limit_utilization', 4), 'number'],
                 ['limit_level', 'account_products.limit_level', 'string'],
                 ['gated_events_30d', 'account_products.gated_events_in_window', 'integer'],
+                ['feature_gap', 'account_products.has_feature_gap', 'boolean'],
                 ['window_days', var('expansion_feature_gap_days'), 'integer']]) }}
             when 'feature_attach' then {{ json_object([
                 ['prerequisite_product', 'attach.prerequisite_product', 'string'],
@@ -90,6 +103,7 @@ final as (
             when 'outcome_cross_sell' then {{ json_object([
                 ['outcomes_30d', 'accounts.outcomes_in_window', 'integer'],
                 ['active_products', 'accounts.active_products', 'integer'],
+                ['owned_products', 'owned_products.products', 'string'],
                 ['window_days', var('expansion_outcome_window_days'), 'integer']]) }}
             when 'bu_rollout' then {{ json_object([
                 ['health_score', 'rollout.health_score', 'number'],
@@ -110,6 +124,8 @@ final as (
         and account_products.product = firing.product
     left join accounts
         on accounts.account_id = firing.account_id
+    left join owned_products
+        on owned_products.account_id = firing.account_id
     left join consumption
         on consumption.account_id = firing.account_id
         and consumption.product = firing.product
