@@ -401,7 +401,7 @@ class _Builder:
                 i, account_id, k, '{ADDON_PRODUCT}' as product,
                 'standard' as plan_tier, 'flat' as billing_model,
                 cast(null as integer), cast(null as double),
-                case segment when 'enterprise' then 24000 when 'mid_market' then 9000
+                case segment when 'enterprise' then 18000 when 'mid_market' then 9000
                      else 3000 end as unit_price,
                 customer_since + addon_offset + 365 * k,
                 churn_t
@@ -465,12 +465,12 @@ class _Builder:
             union all
             -- gated accounts that upgrade were sold the tier before the renewal
             select a.i, a.account_id, 'tier', a.upgrade_term,
-                   a.customer_since + 365 * a.upgrade_term - 75, 0.9, l.arr * 0.5, null
+                   a.customer_since + 365 * a.upgrade_term - 75, 0.9, l.arr * 0.7, null
             from g_accounts a join g_lines l on l.i = a.i and l.product = '{SEAT_PRODUCT}'
                  and l.k = 0
             where a.upgrade_term is not null
             union all
-            select a.i, a.account_id, 'tier', 0, a.customer_since + 200, 0.25, l.arr * 0.5, null
+            select a.i, a.account_id, 'tier', 0, a.customer_since + 200, 0.25, l.arr * 0.7, null
             from g_accounts a join g_lines l on l.i = a.i and l.product = '{SEAT_PRODUCT}'
                  and l.k = 0
             where a.reaches_for_gated and a.upgrade_term is null
@@ -517,7 +517,7 @@ class _Builder:
                             when 'grower' then 1.2 when 'steady' then 0.9 else 0.5 end
                             * case when engaged then 1.5 else 0.6 end
                        end as wins
-            from (select *, {s.u('engaged', 'i', 'k', 'motion')} < 0.3 as engaged from moments) m
+            from (select *, {s.u('engaged', 'i', 'k', 'motion')} < 0.25 as engaged from moments) m
         )
         """)
         # a won seat or consumption expansion amends the line until its renewal
