@@ -46,7 +46,8 @@ def _normalise(row: tuple, evidence_index: int | None) -> tuple:
     return tuple(values)
 
 
-@pytest.mark.parametrize("mart", ["expansion_signals", "account_health", "play_performance"])
+@pytest.mark.parametrize("mart", ["expansion_signals", "account_health", "play_performance",
+                                  "expansion_ready_accounts", "sync_plays", "sync_settings"])
 def test_postgres_marts_equal_duckdb(postgres_build, built_warehouse: Warehouse, mart: str):
     columns = [r[0] for r in built_warehouse.query(
         "select column_name from information_schema.columns "
