@@ -465,12 +465,14 @@ class _Builder:
             union all
             -- gated accounts that upgrade were sold the tier before the renewal
             select a.i, a.account_id, 'tier', a.upgrade_term,
-                   a.customer_since + 365 * a.upgrade_term - 75, 0.9, l.arr * 0.7, null
+                   a.customer_since + 365 * a.upgrade_term - 75, 0.9,
+                   l.seats_purchased * 12 * (a.seat_prices[least(len(a.seat_prices), list_position(a.seat_tiers, l.plan_tier) + 1)] - l.unit_price), null
             from g_accounts a join g_lines l on l.i = a.i and l.product = '{SEAT_PRODUCT}'
                  and l.k = 0
             where a.upgrade_term is not null
             union all
-            select a.i, a.account_id, 'tier', 0, a.customer_since + 200, 0.25, l.arr * 0.7, null
+            select a.i, a.account_id, 'tier', 0, a.customer_since + 200, 0.25,
+                   l.seats_purchased * 12 * (a.seat_prices[least(len(a.seat_prices), list_position(a.seat_tiers, l.plan_tier) + 1)] - l.unit_price), null
             from g_accounts a join g_lines l on l.i = a.i and l.product = '{SEAT_PRODUCT}'
                  and l.k = 0
             where a.reaches_for_gated and a.upgrade_term is null
@@ -812,7 +814,7 @@ class _Builder:
                       and u.j = 0)
         """)
         # Consumption of the usage product: API traffic without a user, three
-        # batches a day. Over-consumers ramp up to 1.45x their commitment each
+        # batches a day. Over-consumers ramp up to 1.4x their commitment each
         # term; when the higher commitment was not bought (ignored, lost) they
         # throttle back to 1.1x once the opportunity has closed.
         self.sql(f"""
@@ -840,8 +842,9 @@ class _Builder:
             round(commit_units / 30.0 / 3.0
                 * case when consumes_over_commit and throttled then 1.1
                        when consumes_over_commit
-                       -- each term ramps from 0.9x to 1.45x of what was committed
-                       then 0.9 + 0.55 * least(1.0, greatest(0.0, (day - line_start - 60) / 120.0))
+                       -- each term ramps from 0.9x to 1.4x of what was committed
+                       -- (a 31-day month stays under 1.5x)
+                       then 0.9 + 0.5 * least(1.0, greatest(0.0, (day - line_start - 60) / 120.0))
                        else 0.55 + 0.4 * u_seats end
                 * (0.8 + 0.4 * {s.u('uq', 'i', 't', 'b')}), 1)
         from batches
