@@ -519,7 +519,7 @@ class _Builder:
                             when 'grower' then 1.2 when 'steady' then 0.9 else 0.5 end
                             * case when engaged then 1.5 else 0.6 end
                        end as wins
-            from (select *, {s.u('engaged', 'i', 'k', 'motion')} < 0.25 as engaged from moments) m
+            from (select *, {s.u('engaged', 'i', 'k', 'motion')} < 0.2 as engaged from moments) m
         )
         """)
         # a won seat or consumption expansion amends the line until its renewal
