@@ -326,11 +326,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.with_emulators:
         from expansion_dev.demo_emulators import run_demo_sync
 
-        return run_demo_sync(as_of=args.as_of)
-    from expansion_signals.sync_command import run_sync_command
+        code = run_demo_sync(as_of=args.as_of)
+    else:
+        from expansion_signals.sync_command import run_sync_command
 
-    # The demo never writes to a real org or workspace, whatever the environment holds.
-    return run_sync_command(target=args.target, as_of=args.as_of, dry_run=True)
+        # The demo never writes to a real org or workspace, whatever the environment holds.
+        code = run_sync_command(target=args.target, as_of=args.as_of, dry_run=True)
+    # How the demo book behaves: signal share, urgency, episode age, plays, mix, lift.
+    from expansion_signals.demo_figures import compute_from_path
+
+    print("\nThe demo book:")
+    for line in compute_from_path(str(duckdb_path())).lines():
+        print(textwrap.fill(line, width=96, initial_indent="  ", subsequent_indent="    "))
+    return code
 
 
 def cmd_emulators(args: argparse.Namespace) -> int:

@@ -173,16 +173,16 @@ class DemoFigures:
 
         total = sum(self.won_expansion_arr.values())
         return [
-            f"Accounts with a signal: {self.accounts_with_signal} of {self.active_accounts} "
-            f"active ({pct(self.signal_account_share)}); {self.signals} signals, "
+            f"{self.accounts_with_signal} of {self.active_accounts} active accounts signal "
+            f"({pct(self.signal_account_share)}); {self.signals} signals, "
             f"{pct(self.high_share)} high; median episode age {age}.",
-            f"Plays firing ({len(self.plays_firing)} of 9): {', '.join(self.plays_firing) or '-'}.",
-            f"Won expansion ARR, last 12 months: ${total:,.0f}: "
-            + ", ".join(f"{m} {pct(mix[m])}" for m in CORE_MOTIONS)
-            + f" (target 40/30/20/10); bu_rollout {pct(self.bu_rollout_share)} of all.",
-            f"Conversion within the window: compound {pct(self.compound_conversion)} "
-            f"of {self.compound_episodes} episodes, single-signal "
-            f"{pct(self.single_conversion)} of {self.single_episodes}: lift {lift}.",
+            f"Plays firing: {len(self.plays_firing)} of 9 ({', '.join(self.plays_firing) or '-'}).",
+            f"Won expansion ARR, last 12 months: ${total:,.0f}; "
+            + " / ".join(f"{m} {pct(mix[m])}" for m in CORE_MOTIONS)
+            + f" (aim 40/30/20/10), bu_rollout {pct(self.bu_rollout_share)} of all.",
+            f"Converted within the window: compound {pct(self.compound_conversion)} of "
+            f"{self.compound_episodes} episodes, single-signal {pct(self.single_conversion)} "
+            f"of {self.single_episodes}: lift {lift}.",
         ]
 
 

@@ -986,9 +986,8 @@ class _Builder:
 
     # -- opportunities --------------------------------------------------------------
     def opportunities(self) -> None:
-        """New business, renewals, and expansions that follow the accounts' moments."""
-        s = self.s
-        self.sql(f"""
+        """New business, renewals, and the worked expansions (see expansions())."""
+        self.sql("""
         create or replace temp table g_opportunities as
         with first_lines as (
             select account_id, i, sum(arr) as arr, min(start_date) as start_date
