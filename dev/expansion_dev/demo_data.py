@@ -669,14 +669,25 @@ class _Builder:
 
     # -- the account x day spine for low-volume behaviour ----------------------------------
     def account_days(self) -> None:
+        # Buying behaviour gathers around a worked expansion with an engaged
+        # buyer: from 45 days before its opportunity until it closes, the account
+        # reads pricing, meets executives and brings new people in.
+        self.sql("""
+        create or replace temp table g_near as
+        select distinct i, created_on - 45 + cast(unnest(range(0, closed_on - created_on + 46))
+                                                 as integer) as day
+        from g_expansions where is_worked and engaged
+        """)
         self.sql(f"""
         create or replace temp table g_account_days as
         select
-            a.*, t, {self.t0} + t as day,
-            ({self.t0} + t - customer_since) as tenure
+            a.*, a.t, {self.t0} + a.t as day,
+            ({self.t0} + a.t - customer_since) as tenure,
+            n.i is not null as near_expansion
         from (select *, cast(unnest(range({self.o.days})) as integer) as t from g_accounts where not is_whitespace) a
-        where {self.t0} + t >= customer_since
-          and (churn_t is null or t < churn_t)
+        left join g_near n on n.i = a.i and n.day = {self.t0} + a.t
+        where {self.t0} + a.t >= customer_since
+          and (churn_t is null or a.t < churn_t)
         """)
 
     # -- usage events -------------------------------------------------------------
@@ -853,20 +864,6 @@ class _Builder:
     # -- marketing, NPS, tickets, CRM activities, outcomes ---------------------------
     def marketing_and_crm(self) -> None:
         s = self.s
-        # Buying behaviour gathers around a worked expansion: from 45 days before
-        # its opportunity until it closes, the account reads pricing, meets
-        # executives and brings new people in; the rest of the time it is quiet.
-        self.sql("""
-        create or replace temp table g_near as
-        select distinct i, created_on - 45 + cast(unnest(range(0, closed_on - created_on + 46))
-                                                 as integer) as day
-        from g_expansions where is_worked and engaged
-        """)
-        self.sql("""
-        create or replace temp table g_buying_days as
-        select d.*, n.i is not null as near_expansion
-        from g_account_days d left join g_near n on n.i = d.i and n.day = d.day
-        """)
         interest = """case
             when near_expansion then 0.03
             when archetype in ('decliner', 'churner') then 0.001
@@ -884,9 +881,9 @@ class _Builder:
                 when {s.u('mk_type', 'i', 't')} < 0.85 then 'expansion_content_view'
                 else 'feature_inquiry' end,
             cast(day as timestamp) + to_seconds(28800 + {s.n('mk_s', 36000, 'i', 't')})
-        from g_buying_days
+        from g_account_days
         where {s.u('mk', 'i', 't')} < {interest}
-          and day >= (select min(created_on) from g_users u where u.account_id = g_buying_days.account_id
+          and day >= (select min(created_on) from g_users u where u.account_id = g_account_days.account_id
                       and u.j = 0)
         """)
         self.sql(f"""
@@ -945,7 +942,7 @@ class _Builder:
                      -- the usual contact; at an enterprise now and then one of two others
                      when segment <> 'enterprise' or {s.u('usual_contact', 'i', 't')} < 0.9 then 0
                      else {s.n('contact', 3, 'i', 't')} end as contact_n
-            from g_buying_days
+            from g_account_days
             where {s.u('act', 'i', 't')} < case segment when 'enterprise' then 0.08
                   when 'mid_market' then 0.04 else 0.015 end
                   * case when near_expansion then 2 else 1 end
