@@ -60,22 +60,22 @@ def test_signal_ids_follow_the_spec_formula(built_warehouse: Warehouse):
 
 def test_signals_are_consistent_with_plays_health_and_dates(built_warehouse: Warehouse):
     plays = _plays()
-    health = dict(built_warehouse.query(
-        "select account_id, signal_count from marts.account_health"))
+    health = {account: (count, categories) for account, count, categories in built_warehouse.query(
+        "select account_id, signal_count, signal_categories from marts.account_health")}
     rows = built_warehouse.query(
         "select account_id, play_id, motion, product, episode_start, as_of, urgency, close_path, "
-        "sla_due_on, signal_count, compound, days_to_renewal, evidence "
+        "sla_due_on, signal_count, signal_categories, compound, days_to_renewal, evidence "
         "from marts.expansion_signals")
     keys = set()
     for (account_id, play_id, motion, product, episode_start, as_of, urgency, close_path,
-         sla_due_on, signal_count, compound, days_to_renewal, evidence) in rows:
+         sla_due_on, signal_count, categories, compound, days_to_renewal, evidence) in rows:
         keys.add((account_id, play_id, product))
         assert as_of == built_warehouse.as_of
         assert episode_start <= as_of
         assert motion == plays[play_id]["motion"]
         assert sla_due_on == episode_start + timedelta(days=int(plays[play_id]["sla_days"]))
-        assert signal_count == health[account_id]
-        assert compound == (signal_count >= 3)
+        assert (signal_count, categories) == health[account_id]
+        assert compound == (signal_count >= 3 and categories >= 3)
         assert urgency in ("high", "medium", "low")
         if compound:
             assert urgency == "high"
