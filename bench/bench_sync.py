@@ -63,7 +63,8 @@ def make_mart(path: Path, signals: int, accounts: list[str], owners: list[str]) 
             f"Account {n % 3000}", play, motion, "" if n % 2 else "analytics",
             AS_OF - timedelta(days=14), AS_OF, ("high", "medium", "low")[n % 3], "mid_cycle",
             "account_executive", owners[n % len(owners)], AS_OF + timedelta(days=14),
-            1 + n % 4, n % 4 == 0, 200, EVIDENCE,
+            1 + n % 4, n % 4 == 0, 200, EVIDENCE, 1 + n % 4, float(100 - n % 100),
+            1 + n // len(owners),  # owners take turns: a distinct rank per owner
         ))
     con = duckdb.connect(str(path))
     try:
@@ -91,7 +92,8 @@ def timed_sync(mart: Path, settings: SyncSettings, connection: SalesforceConnect
     db = connect_duckdb(mart)
     try:
         started = time.perf_counter()
-        result = SyncRun(db, settings, load_mapping(), connection, None).run()
+        result = SyncRun(db, settings, load_mapping(), connection, None,
+                         accept_volume=True).run()  # a fresh org: every signal is new
         seconds = time.perf_counter() - started
     finally:
         db.close()

@@ -121,6 +121,12 @@ def _add_sync_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true",
                         help="make no calls: show and record the plan, even with credentials "
                              "(default: call Salesforce and Slack when credentials are set)")
+    parser.add_argument("--accept-volume", action="store_true",
+                        help="let this one run through the volume guard, which otherwise "
+                             "holds a run that would create more new Opportunities than "
+                             "EXPANSION_SYNC_MAX_NEW_OPPORTUNITIES (200) or 3x the median of "
+                             "the last 10 runs: it writes nothing, posts one ops notice and "
+                             f"exits with code {exit_codes.HELD} (default: the guard is on)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -284,7 +290,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_sync(args: argparse.Namespace) -> int:
     from expansion_signals.sync_command import run_sync_command
 
-    return run_sync_command(target=args.target, as_of=args.as_of, dry_run=args.dry_run)
+    return run_sync_command(target=args.target, as_of=args.as_of, dry_run=args.dry_run,
+                            accept_volume=getattr(args, "accept_volume", False))
 
 
 def _check_sync_reads(target: str | None) -> None:

@@ -70,6 +70,9 @@ class SyncSettings:
     lock_timeout_minutes: int = 120  # a lock older than this belongs to a dead run
     mapping_path: Path | None = None
     slack_lookup_days: int = 7  # owner -> Slack user and DM channel remembered this long
+    backlog_days: int = 30  # an episode older than this when first seen is backlog
+    backlog_per_owner: int = 5  # backlog signals worked per owner; the rest: records only
+    max_new_opportunities: int = 200  # more in one run: the volume guard holds it
 
     def describe(self) -> list[str]:
         """What is configured, for people; values of secrets are never shown."""
@@ -187,4 +190,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> SyncSettings:
         lock_timeout_minutes=_int(env, "EXPANSION_SYNC_LOCK_TIMEOUT_MINUTES", 120, minimum=1),
         mapping_path=mapping_path,
         slack_lookup_days=_int(env, "EXPANSION_SYNC_SLACK_LOOKUP_DAYS", 7, minimum=0),
+        backlog_days=_int(env, "EXPANSION_SYNC_BACKLOG_DAYS", 30, minimum=0),
+        backlog_per_owner=_int(env, "EXPANSION_SYNC_BACKLOG_PER_OWNER", 5, minimum=0),
+        max_new_opportunities=_int(env, "EXPANSION_SYNC_MAX_NEW_OPPORTUNITIES", 200,
+                                   minimum=0),
     )

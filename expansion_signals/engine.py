@@ -4,7 +4,8 @@ The order matters for exactly-once delivery:
 1. the lock, so an overlapping run cannot send too;
 2. Slack intents left by a run that died are settled against the channels
    (found: committed; not found: forgotten, so the planner sends again);
-3. the plan, from the mart and the committed state only;
+3. the plan, from the mart and the committed state only; a plan that would
+   create too many Opportunities is held here (the volume guard), with no write;
 4. Salesforce: opportunities, then signals (which point at them), then tasks
    (which point at either); each acknowledged batch is committed before the
    next is sent;
@@ -29,7 +30,13 @@ from expansion_signals.connections import SalesforceConnection
 from expansion_signals.errors import SyncAborted, describe
 from expansion_signals.ledger import Ledger, LockHeld, SlackRecipients
 from expansion_signals.mapping import Mapping
-from expansion_signals.plan import Plan, PlanSettings, adopt_open_signals, plan_sync
+from expansion_signals.plan import (
+    Plan,
+    PlanSettings,
+    adopt_open_signals,
+    plan_sync,
+    volume_check,
+)
 from expansion_signals.salesforce_writer import (
     RecordResult,
     SalesforceWriter,
@@ -54,14 +61,15 @@ from expansion_signals.warehouse import Database, read_snapshot
 
 Checkpoint = Callable[[str], None]
 FLUSH_ROWS = 2000  # acknowledged Salesforce results kept in memory before a ledger write
-OK, PARTIAL, FAILED, PREVIEW, LOCKED = "ok", "partial", "failed", "preview", "locked"
+OK, PARTIAL, FAILED, PREVIEW, LOCKED, HELD = (
+    "ok", "partial", "failed", "preview", "locked", "held")
 
 
 @dataclass
 class RunResult:
     run_id: str
     mode: str  # apply | preview
-    status: str  # ok | partial | failed | preview | locked
+    status: str  # ok | partial | failed | preview | locked | held (the volume guard)
     counts: dict[str, int] = field(default_factory=dict)
     plan: Plan | None = None
     error: str | None = None
@@ -76,8 +84,11 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
-def plan_settings(settings: SyncSettings, mapping: Mapping, cooldown_days: int) -> PlanSettings:
-    """The planner's settings: the run's, the mapping file's, and the models' cooldown."""
+def plan_settings(
+    settings: SyncSettings, mapping: Mapping, cooldown_days: int, default_sla_days: int = 14
+) -> PlanSettings:
+    """The planner's settings: the run's, the mapping file's, and the models' cooldown and
+    default SLA."""
     opportunity = mapping.opportunity_defaults  # typed and checked when the file was loaded
     return PlanSettings(
         cooldown_days=cooldown_days,
@@ -86,6 +97,9 @@ def plan_settings(settings: SyncSettings, mapping: Mapping, cooldown_days: int) 
         opportunity_stage=opportunity.stage,
         close_after_days=opportunity.close_after_days,
         task_status=mapping.task_defaults.status,
+        default_sla_days=default_sla_days,
+        backlog_days=settings.backlog_days,
+        backlog_per_owner=settings.backlog_per_owner,
     )
 
 
@@ -101,6 +115,7 @@ class SyncRun:
         dry_run: bool = False,
         as_of: date | None = None,
         checkpoint: Checkpoint | None = None,
+        accept_volume: bool = False,
     ) -> None:
         self.db = db
         self.ledger = Ledger(db)
@@ -122,6 +137,9 @@ class SyncRun:
         self.run_id = new_run_id()
         self.counts: dict[str, int] = {}
         self.failures: list[Operation] = []
+        self.accept_volume = accept_volume  # --accept-volume: the guard lets this run through
+        self.held: str | None = None  # why the volume guard held the run
+        self.new_opportunities = 0  # Opportunities Salesforce acknowledged as created
 
     @property
     def mode(self) -> str:
@@ -139,16 +157,19 @@ class SyncRun:
         try:
             self.ledger.start_run(self.run_id, self.mode, self.as_of)
             plan = self._run()
-            status = PREVIEW if self.preview else (PARTIAL if self.failures else OK)
+            status = PREVIEW if self.preview else (
+                HELD if self.held else PARTIAL if self.failures else OK)
             self.checkpoint("run.finishing")
-            self.ledger.finish_run(self.run_id, status, self.counts)
-            result = RunResult(self.run_id, self.mode, status, self.counts, plan, None,
+            self.ledger.finish_run(self.run_id, status, self.counts, self.held,
+                                   self.new_opportunities)
+            result = RunResult(self.run_id, self.mode, status, self.counts, plan, self.held,
                                self.failures)
         except Exception as error:
             self._flush()  # what was acknowledged before the failure stays committed
             code, message = describe(error)
             text = str(error) if isinstance(error, SyncAborted) else f"{code}: {message}"
-            self.ledger.finish_run(self.run_id, FAILED, self.counts, text)
+            self.ledger.finish_run(self.run_id, FAILED, self.counts, text,
+                                   self.new_opportunities)
             result = RunResult(self.run_id, self.mode, FAILED, self.counts, plan, text,
                                self.failures)
         except BaseException:
@@ -170,13 +191,17 @@ class SyncRun:
         if self.slack and self._settle_intents(rows, blocked):
             states = self.ledger.load_states()  # settled intents changed what Slack holds
         plan = plan_sync(rows, snapshot.plays, states, as_of,
-                         plan_settings(self.settings, self.mapping, cooldown_days))
+                         plan_settings(self.settings, self.mapping, cooldown_days,
+                                       snapshot.settings.default_sla_days))
         self.checkpoint("planned")
         if self.preview:
             self._log_planned(plan, plan.writes, plan.notices)
             self.counts = {f"planned.{k}": v for k, v in plan.counts().items()}
             return plan
-        self.ledger.observe(rows, states)
+        if self._volume_held(plan):
+            return plan
+        # Rows of the plan carry the SLA date resolved on first delivery; the ledger keeps it.
+        self.ledger.observe(list(plan.rows.values()), states, plan.backlog)
         known = known_ids_from_states(states.values())
         if self.sf:
             self._apply_salesforce(plan, known)
@@ -190,6 +215,22 @@ class SyncRun:
         else:
             self._log_planned(plan, [], plan.notices)
         return plan
+
+    def _volume_held(self, plan: Plan) -> bool:
+        """The volume guard: a plan creating too many Opportunities writes nothing (not even
+        the signals' state), logs what it would have done, and is held for a person to look
+        at the mart; --accept-volume lets one run through."""
+        if self.sf is None or self.accept_volume:
+            return False
+        reason = volume_check(plan.new_opportunities,
+                              self.ledger.recent_new_opportunities(self.run_id),
+                              self.settings.max_new_opportunities)
+        if reason is None:
+            return False
+        self.held = f"held by the volume guard: {reason}; nothing was written"
+        self._log_planned(plan, plan.writes, plan.notices if self.slack else [])
+        self.counts = {f"held.{k}": v for k, v in plan.counts().items()}
+        return True
 
     def _adopt(
         self, rows: list[SignalRow], states: dict[str, SignalState], as_of: date,
@@ -269,6 +310,8 @@ class SyncRun:
         self.failures += [op for op in ops if op.outcome == "failed"]
         done = [r for r in results if r.ok]
         resolved = sum(1 for r in done if r.write.reason == "resolve")
+        if kind == OPPORTUNITY:
+            self.new_opportunities += sum(1 for r in done if r.write.full)
         self._count(f"salesforce.{kind}.upserted", len(done) - resolved)
         self._count(f"salesforce.{kind}.resolved", resolved)
         self._count(f"salesforce.{kind}.failed", len(results) - len(done))
@@ -396,7 +439,12 @@ class SyncRun:
 
     def _ops_notice(self, result: RunResult) -> None:
         """One notice when runs start failing, one when they work again; none in between."""
-        if self.slack is None or not self.slack.ops_channel:
+        if self.slack is None:
+            return
+        if result.status == HELD:
+            self._held_notice(result)
+            return
+        if not self.slack.ops_channel:
             return
         previous = self.ledger.previous_run(self.run_id)
         previous_failed = previous is not None and previous.status == FAILED
@@ -408,3 +456,14 @@ class SyncRun:
         else:
             return
         self.slack.post_ops(ops_message(sentence))
+
+    def _held_notice(self, result: RunResult) -> None:
+        """One notice per held run, to the ops channel, else the fallback channel."""
+        assert self.slack is not None
+        sentence = (f"Expansion sync run {result.run_id} was {result.error}. Check the "
+                    "expansion_signals mart (a bad join upstream?), then run `expansion sync "
+                    "--accept-volume` to let it through once.")
+        if self.slack.ops_channel:
+            self.slack.post_ops(ops_message(sentence))
+        elif self.slack.fallback_channel:
+            self.slack.post_ops(ops_message(sentence), self.slack.fallback_channel)

@@ -5,6 +5,8 @@ FAILED = 1  # the build or the run failed (auth, API limit, unreachable, dbt)
 BAD_INPUT = 2  # bad arguments, configuration, mapping file, or no mart to read
 PARTIAL = 3  # some records or messages failed; recorded, retried on the next run
 LOCKED = 4  # another run holds the sync lock or the warehouse; this one did nothing
+HELD = 5  # the volume guard held the run: too many new Opportunities; nothing was written
 
 # A sync run's status -> the command's exit code.
-BY_STATUS = {"ok": OK, "preview": OK, "failed": FAILED, "partial": PARTIAL, "locked": LOCKED}
+BY_STATUS = {"ok": OK, "preview": OK, "failed": FAILED, "partial": PARTIAL, "locked": LOCKED,
+             "held": HELD}

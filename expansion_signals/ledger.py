@@ -55,18 +55,21 @@ DDL = (
         sf_signal_id varchar, sf_opportunity_id varchar, sf_task_id varchar, sf_error varchar,
         slack_channel varchar, slack_ts varchar, slack_urgency varchar, slack_error varchar,
         updated_at timestamp, account_id varchar, play_id varchar, product varchar,
-        episode_start date)""",
-    # Ledgers made before the state kept the signal's key.
+        episode_start date, sla_due date, backlog varchar)""",
+    # Ledgers made before the state kept the signal's key, then its SLA date and backlog mark.
     *(f"alter table {SCHEMA}.signal_state add column if not exists {column}"
       for column in ("account_id varchar", "play_id varchar", "product varchar",
-                     "episode_start date")),
+                     "episode_start date", "sla_due date", "backlog varchar")),
     f"""create table if not exists {SCHEMA}.slack_intents (
         notice_id varchar primary key, run_id varchar, kind varchar, channel varchar,
         thread_ts varchar, signal_ids varchar, urgency varchar, posted_after varchar,
         recorded_at timestamp)""",
     f"""create table if not exists {SCHEMA}.runs (
         run_id varchar primary key, mode varchar, status varchar, as_of date,
-        started_at timestamp, finished_at timestamp, counts varchar, error varchar)""",
+        started_at timestamp, finished_at timestamp, counts varchar, error varchar,
+        new_opportunities integer)""",
+    # Ledgers made before runs counted the Opportunities they created (the volume guard).
+    f"alter table {SCHEMA}.runs add column if not exists new_opportunities integer",
     f"""create table if not exists {SCHEMA}.operations (
         run_id varchar, seq integer, logged_at timestamp, destination varchar, action varchar,
         signal_id varchar, owner varchar, outcome varchar, remote_id varchar,
@@ -79,7 +82,9 @@ DDL = (
 )
 ABANDONED = "abandoned"  # runs.status of a run whose process died before it finished
 # Runs that ended without saying whether the sync works: skipped by the ops-channel streak.
-NO_VERDICT = (ABANDONED, "interrupted")
+# A run the volume guard held wrote nothing and says nothing about whether the sync works.
+HELD = "held"
+NO_VERDICT = (ABANDONED, "interrupted", HELD)
 
 
 def now() -> datetime:
@@ -217,13 +222,26 @@ class Ledger:
         self.db.execute(f"update {SCHEMA}.runs set as_of = ? where run_id = ?", [as_of, run_id])
 
     def finish_run(
-        self, run_id: str, status: str, counts: dict[str, int], error: str | None = None
+        self, run_id: str, status: str, counts: dict[str, int], error: str | None = None,
+        new_opportunities: int = 0,
     ) -> None:
         self.db.execute(
-            f"update {SCHEMA}.runs set status = ?, finished_at = ?, counts = ?, error = ? "
-            "where run_id = ?",
-            [status, now(), json.dumps(counts, sort_keys=True), error, run_id],
+            f"update {SCHEMA}.runs set status = ?, finished_at = ?, counts = ?, error = ?, "
+            "new_opportunities = ? where run_id = ?",
+            [status, now(), json.dumps(counts, sort_keys=True), error, new_opportunities,
+             run_id],
         )
+
+    def recent_new_opportunities(self, run_id: str, runs: int = 10) -> list[int]:
+        """New Opportunities created by each of the last `runs` successful apply runs (ok or
+        partial), newest first; the volume guard's history."""
+        found = self.db.execute(
+            f"select coalesce(new_opportunities, 0) from {SCHEMA}.runs where mode = 'apply' "
+            "and status in ('ok', 'partial') and run_id <> ? and finished_at is not null "
+            f"order by started_at desc limit {int(runs)}",
+            [run_id],
+        )
+        return [int(n) for (n,) in found]
 
     def previous_run(self, run_id: str, mode: str = "apply") -> RunRecord | None:
         """The latest finished run of a mode before this one (for the ops-channel streak).
@@ -233,9 +251,10 @@ class Ledger:
         failed, abandoned, ok still posts "works again", and failed, abandoned,
         failed stays one failing streak with one notice.
         """
+        marks = ", ".join(["?"] * len(NO_VERDICT))
         found = self.db.execute(
             f"select run_id, mode, status, error from {SCHEMA}.runs where mode = ? "
-            "and run_id <> ? and finished_at is not null and status not in (?, ?) "
+            f"and run_id <> ? and finished_at is not null and status not in ({marks}) "
             "order by started_at desc limit 1",
             [mode, run_id, *NO_VERDICT],
         )
@@ -313,15 +332,20 @@ class Ledger:
                     chunk=len(part),
                 )
 
-    def observe(self, rows: Sequence[SignalRow], known: dict[str, SignalState]) -> None:
-        """The mart showed these signals today: when, who they belong to, their key and start."""
+    def observe(
+        self, rows: Sequence[SignalRow], known: dict[str, SignalState],
+        backlog: dict[str, str | None] | None = None,
+    ) -> None:
+        """The mart showed these signals today: when, who they belong to, their key and start,
+        and what the planner decided on first delivery (rows carry the resolved SLA date)."""
+        backlog = backlog or {}
         self.update_states(
             ("status", "last_seen", "owner_email", "account_name", "account_id", "play_id",
-             "product", "episode_start"),
+             "product", "episode_start", "sla_due", "backlog"),
             [
                 (r.signal_id, known[r.signal_id].status if r.signal_id in known else OPEN,
                  r.as_of, r.owner_email, r.account_name, r.account_id, r.play_id, r.product,
-                 r.episode_start)
+                 r.episode_start, r.sla_due_on, backlog.get(r.signal_id))
                 for r in rows
             ],
         )

@@ -56,6 +56,9 @@ class PlanSettings:
     opportunity_stage: str
     close_after_days: int
     task_status: str
+    default_sla_days: int = 14  # a play missing from the catalog (marts.sync_settings)
+    backlog_days: int = 30  # an episode older than this when first seen is backlog
+    backlog_per_owner: int = 5  # backlog signals worked per owner (Opportunity, Task, mention)
 
 
 @dataclass
@@ -68,6 +71,13 @@ class Plan:
     # Left the mart past the cooldown but never reached Salesforce: nothing to write.
     resolved_locally: list[str] = field(default_factory=list)
     unchanged: int = 0
+    # Per signal in the mart: None, or its backlog mark ("top" worked, "record" record only).
+    backlog: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def new_opportunities(self) -> int:
+        """Opportunities this plan would create (not there yet: the whole record is sent)."""
+        return sum(1 for w in self.writes if w.kind == OPPORTUNITY and w.full)
 
     def writes_of(self, kind: RecordKind) -> list[RecordWrite]:
         return [w for w in self.writes if w.kind == kind]
@@ -187,15 +197,20 @@ def _dependent_write(
 
 
 def _record_writes(
-    row: SignalRow, play: Play | None, state: SignalState | None, settings: PlanSettings
+    row: SignalRow, play: Play | None, state: SignalState | None, settings: PlanSettings,
+    record_only: bool = False,
 ) -> list[RecordWrite]:
     state = state or SignalState(row.signal_id)
     writes: list[RecordWrite] = []
     fields = signal_fields(row, play)
+    if record_only:
+        fields["opportunity"] = None
     digest = payload_hash(fields)
     if digest != state.signal_hash or state.sf_signal_id is None:
         reason = _reason(state.sf_signal_id, state.sf_error)
         writes.append(RecordWrite(SIGNAL, row.signal_id, fields, digest, True, reason))
+    if record_only:
+        return writes
     if play is not None and opens_opportunity(row, play):
         opportunity = _dependent_write(
             OPPORTUNITY, row, opportunity_fields(row, play, settings),
@@ -208,6 +223,112 @@ def _record_writes(
     )
     writes += [task] if task else []
     return writes
+
+
+# --- the SLA clock and the backlog -----------------------------------------------------------
+
+TOP, RECORD = "top", "record"  # signal_state.backlog: worked backlog, record-only backlog
+
+
+def resolve_sla_due(row: SignalRow, sla_days: int, delivered_on: date) -> date:
+    """The SLA due date of a signal first delivered on `delivered_on`.
+
+    The mart's sla_due_on when delivered by episode_start + 1 day (the daily run that sees
+    the episode begin), else the delivery date + the play's sla_days: an owner is never
+    given a task already overdue. Never before the delivery date either way.
+    """
+    if delivered_on <= row.episode_start + timedelta(days=1):
+        return max(row.sla_due_on, delivered_on)
+    return delivered_on + timedelta(days=sla_days)
+
+
+def is_backlog(row: SignalRow, first_seen: date, backlog_days: int) -> bool:
+    """An episode that began more than `backlog_days` before the sync first saw it."""
+    return (first_seen - row.episode_start).days > backlog_days
+
+
+def _delivered(state: SignalState) -> bool:
+    return bool(state.sf_signal_id or state.sf_task_id or state.slack_ts)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    sla_due: date
+    backlog: str | None  # None, TOP or RECORD
+    fresh: bool  # decided by this run (not yet kept from an earlier delivery)
+
+
+def resolve_delivery(
+    row: SignalRow, play: Play | None, state: SignalState | None, as_of: date,
+    settings: PlanSettings,
+) -> Delivery:
+    """What first delivery decided for this signal, or what this run decides now.
+
+    Kept once the signal reached a destination (or was made record-only backlog): the SLA
+    date never moves. A ledger from before the SLA clock kept no date: a signal it had
+    delivered keeps the mart's date it was given then. A decision no destination has
+    acknowledged yet is taken again, so a Task created late is not overdue.
+    """
+    sla_days = play.sla_days if play else settings.default_sla_days
+    if state is not None and state.sla_due is not None and (
+            _delivered(state) or state.backlog == RECORD):
+        due = state.sla_due
+        if (state.backlog != RECORD and not state.sf_task_id and not state.slack_ts
+                and due < as_of):
+            due = as_of + timedelta(days=sla_days)  # the owner has been told nothing yet
+        return Delivery(due, state.backlog, False)
+    if state is not None and state.sla_due is None and _delivered(state):
+        return Delivery(row.sla_due_on, None, False)
+    due = resolve_sla_due(row, sla_days, as_of)
+    backlog = TOP if is_backlog(row, as_of, settings.backlog_days) else None
+    return Delivery(due, backlog, True)
+
+
+def _rank_key(row: SignalRow) -> tuple[int, str]:
+    return (row.priority_rank, row.signal_id)
+
+
+def _pick_backlog(
+    rows: dict[str, SignalRow], decided: dict[str, Delivery], per_owner: int
+) -> dict[str, Delivery]:
+    """Of the backlog this run first sees, each owner's top `per_owner` by priority_rank are
+    worked; the rest are records only."""
+    by_owner: dict[str, list[SignalRow]] = defaultdict(list)
+    for signal_id, delivery in decided.items():
+        if delivery.fresh and delivery.backlog is not None:
+            by_owner[_owner_key(rows[signal_id].owner_email)].append(rows[signal_id])
+    out = dict(decided)
+    for group in by_owner.values():
+        for n, row in enumerate(sorted(group, key=_rank_key)):
+            out[row.signal_id] = replace(decided[row.signal_id],
+                                         backlog=TOP if n < per_owner else RECORD)
+    return out
+
+
+# --- the volume guard ---------------------------------------------------------------------
+
+VOLUME_RUNS, VOLUME_FACTOR, VOLUME_FLOOR = 10, 3, 10
+
+
+def volume_check(new: int, history: list[int], max_new: int) -> str | None:
+    """Why a run creating `new` Opportunities is held, or None to let it through.
+
+    Held above `max_new`, or above VOLUME_FACTOR x the median of the last VOLUME_RUNS
+    successful runs (only when there are that many; never at or below VOLUME_FLOOR, so a
+    run of quiet days with a median of 0 does not hold the next few new ones).
+    """
+    if new > max_new:
+        return (f"it would create {new} new Opportunities, more than the limit of {max_new} "
+                "(EXPANSION_SYNC_MAX_NEW_OPPORTUNITIES)")
+    if len(history) < VOLUME_RUNS:
+        return None
+    recent = sorted(history[:VOLUME_RUNS])
+    middle = len(recent) // 2
+    median = (recent[middle - 1] + recent[middle]) / 2
+    if new > max(VOLUME_FACTOR * median, VOLUME_FLOOR):
+        return (f"it would create {new} new Opportunities, more than {VOLUME_FACTOR}x the "
+                f"median of the last {VOLUME_RUNS} successful runs ({median:g})")
+    return None
 
 
 def adopt_open_signals(
@@ -263,6 +384,20 @@ def _owner_key(email: str | None) -> str:
     return (email or "").strip().lower()
 
 
+def _backlog_notices(rows: list[SignalRow]) -> list[Notice]:
+    """One backlog digest per owner, its signals in priority order."""
+    by_owner: dict[str, list[SignalRow]] = defaultdict(list)
+    for row in rows:
+        by_owner[_owner_key(row.owner_email)].append(row)
+    notices: list[Notice] = []
+    for owner in sorted(by_owner):
+        group = sorted(by_owner[owner], key=_rank_key)
+        ids = tuple(r.signal_id for r in group)
+        notice_id = "backlog:" + hashlib.sha256("|".join(sorted(ids)).encode()).hexdigest()[:20]
+        notices.append(Notice(notice_id, "backlog", group[0].owner_email or None, ids))
+    return notices
+
+
 def _new_notices(rows: list[SignalRow], threshold: int) -> list[Notice]:
     by_owner: dict[str, list[SignalRow]] = defaultdict(list)
     for row in rows:
@@ -302,21 +437,36 @@ def plan_sync(
     as_of: date,
     settings: PlanSettings,
 ) -> Plan:
-    """Everything the destinations lack, ordered opportunities, signals, tasks."""
-    by_id = {row.signal_id: row for row in rows}
-    plan = Plan(as_of=as_of, rows=by_id, plays=plays)
+    """Everything the destinations lack, ordered opportunities, signals, tasks.
+
+    The rows of the plan carry the SLA date resolved for each signal (resolve_delivery), so
+    records, tasks and messages all show the one date the owner was given.
+    """
+    mart = {row.signal_id: row for row in rows}
+    decided = {
+        s: resolve_delivery(row, plays.get(row.play_id), states.get(s), as_of, settings)
+        for s, row in mart.items()
+    }
+    decided = _pick_backlog(mart, decided, settings.backlog_per_owner)
+    by_id = {s: replace(row, sla_due_on=decided[s].sla_due) for s, row in mart.items()}
+    plan = Plan(as_of=as_of, rows=by_id, plays=plays,
+                backlog={s: d.backlog for s, d in decided.items()})
     writes: list[RecordWrite] = []
     unannounced: list[SignalRow] = []
+    backlog: list[SignalRow] = []
     for signal_id in sorted(by_id):
         row, state = by_id[signal_id], states.get(signal_id)
-        row_writes = _record_writes(row, plays.get(row.play_id), state, settings)
+        record_only = decided[signal_id].backlog == RECORD
+        row_writes = _record_writes(row, plays.get(row.play_id), state, settings, record_only)
         writes += row_writes
-        if state is None or not state.slack_ts:
-            unannounced.append(row)
+        if record_only:
+            pass  # no mention, now or later
+        elif state is None or not state.slack_ts:
+            (backlog if decided[signal_id].backlog == TOP else unannounced).append(row)
         else:
             escalation = _escalation(row, state)
             plan.notices += [escalation] if escalation else []
-        if not row_writes and state is not None and state.slack_ts:
+        if not row_writes and state is not None and (state.slack_ts or record_only):
             plan.unchanged += 1
     for signal_id in sorted(set(states) - set(by_id)):
         state = states[signal_id]
@@ -326,7 +476,8 @@ def plan_sync(
             writes.append(_resolution(state))
         else:
             plan.resolved_locally.append(signal_id)
-    plan.notices = _new_notices(unannounced, settings.digest_threshold) + plan.notices
+    plan.notices = (_backlog_notices(backlog) + _new_notices(unannounced, settings.digest_threshold)
+                    + plan.notices)
     order = {OPPORTUNITY: 0, SIGNAL: 1, TASK: 2}
     plan.writes = sorted(writes, key=lambda w: (order[w.kind], w.signal_id))
     return plan

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from expansion_signals.types import URGENCY_RANK, Notice, Play, SignalRow
+from expansion_signals.types import Notice, Play, SignalRow
 
 HEADER_LIMIT, SECTION_LIMIT, FIELD_LIMIT, TEXT_LIMIT = 150, 3000, 2000, 3500
 DIGEST_SHOWN = 10
@@ -116,12 +116,21 @@ def digest_message(
     plays: dict[str, Play],
     links: dict[str, str],
     meta: dict[str, Any] | None = None,
+    *,
+    backlog: bool = False,
 ) -> Message:
-    ordered = sorted(rows, key=lambda r: (-URGENCY_RANK.get(r.urgency, -1), -r.signal_count,
-                                          r.signal_id))
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": plain(f"{len(rows)} new expansion signals", HEADER_LIMIT)}
-    ]
+    """Several signals for one owner in priority order (priority_rank, 1 = work first).
+
+    A backlog digest lists the standing signals the sync found on first seeing them (going
+    live, or after a long outage) that the owner should work first."""
+    ordered = sorted(rows, key=lambda r: (r.priority_rank, r.signal_id))
+    title = (f"{len(rows)} standing expansion signals to work first" if backlog
+             else f"{len(rows)} new expansion signals")
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(title, HEADER_LIMIT)}]
+    if backlog:
+        blocks.append(section("These signals began a while ago, before the sync first saw "
+                              "them. Each has a task due on the date shown; the rest of "
+                              "your backlog is in Salesforce and in the work queue."))
     for row in ordered[:DIGEST_SHOWN]:
         blocks.append(
             section(
@@ -136,7 +145,7 @@ def digest_message(
             {"type": "context", "elements": [plain(f"and {more} more in Salesforce", 200)]}
         )
     names = ", ".join(r.account_name for r in ordered[:DIGEST_SHOWN])
-    text = fit(f"{len(rows)} new expansion signals: {names}", TEXT_LIMIT)
+    text = fit(f"{title}: {names}", TEXT_LIMIT)
     return Message(text, blocks, meta)
 
 
@@ -170,9 +179,10 @@ def notice_message(
     """The message for one planned notice; `link` gives a signal's Salesforce record URL."""
     meta = metadata(event_type, notice.notice_id, notice.signal_ids)
     covered = [rows[s] for s in notice.signal_ids]
-    if notice.kind == "digest":
+    if notice.kind in ("digest", "backlog"):
         links = {s: url for s in notice.signal_ids if (url := link(s))}
-        return digest_message(covered, dict(plays), links, meta)
+        return digest_message(covered, dict(plays), links, meta,
+                              backlog=notice.kind == "backlog")
     row = covered[0]
     play = plays.get(row.play_id)
     if notice.kind == "escalation":

@@ -216,12 +216,14 @@ class SlackWriter:
 
         return with_retries(self.policy, attempt)
 
-    def post_ops(self, message: Message) -> bool:
-        """Best effort: an ops notice must never turn a run's outcome around."""
-        if not self.ops_channel:
+    def post_ops(self, message: Message, channel: str | None = None) -> bool:
+        """Best effort: an ops notice must never turn a run's outcome around. To the ops
+        channel, or to `channel` when given."""
+        channel = channel or self.ops_channel
+        if not channel:
             return False
         try:
-            self._call("chat_postMessage", channel=self.ops_channel, text=message.text,
+            self._call("chat_postMessage", channel=channel, text=message.text,
                        blocks=message.blocks)
         except Exception:  # the run's own status is already recorded in the run log
             return False

@@ -27,6 +27,7 @@ def run_sync_command(
     target: str | None,
     as_of: date | None,
     dry_run: bool,
+    accept_volume: bool = False,
     env: Mapping[str, str] | None = None,
     say: Callable[[str], None] = print,
 ) -> int:
@@ -67,7 +68,7 @@ def run_sync_command(
         for line in settings.describe():
             say(line)
         result = SyncRun(db, settings, mapping, salesforce, slack, dry_run=dry_run,
-                         as_of=as_of).run()
+                         as_of=as_of, accept_volume=accept_volume).run()
         for line in result_lines(result):
             say(line)
         return result.exit_code

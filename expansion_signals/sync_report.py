@@ -51,9 +51,11 @@ def _owner_line(plan: Plan, owner: str, writes: list[RecordWrite], notices: list
     line = f"  {owner}: {what}; {records}"
     if include_slack and notices:
         digests = sum(1 for n in notices if n.kind == "digest")
-        others = len(notices) - digests
+        backlogs = sum(1 for n in notices if n.kind == "backlog")
+        others = len(notices) - digests - backlogs
         line += "; " + ", ".join(
-            part for part in (f"{digests} digest" if digests else "",
+            part for part in (f"{backlogs} backlog digest" if backlogs else "",
+                              f"{digests} digest" if digests else "",
                               f"{others} message(s)" if others else "") if part)
     return line
 
@@ -100,6 +102,11 @@ def result_lines(result: RunResult) -> list[str]:
     if result.mode == "preview":
         head = [f"Sync preview (run {result.run_id}): no calls were made; the plan is recorded "
                 "in expansion_sync.operations."]
+        return head + (plan_lines(result.plan) if result.plan else [])
+    if result.status == "held":
+        head = [f"Sync run {result.run_id}: held ({result.error}).",
+                "Nothing was written; check the mart, then rerun with --accept-volume to let "
+                "it through once. What it would have done:"]
         return head + (plan_lines(result.plan) if result.plan else [])
     lines = [f"Sync run {result.run_id}: {result.status}"]
     if result.error:

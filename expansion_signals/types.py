@@ -18,7 +18,7 @@ OPEN, RESOLVED = "Open", "Resolved"
 
 
 RecordKind = Literal["signal", "opportunity", "task"]
-NoticeKind = Literal["signal", "digest", "escalation"]
+NoticeKind = Literal["signal", "digest", "backlog", "escalation"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class SignalRow:
     compound: bool
     days_to_renewal: int | None
     evidence: str
+    signal_categories: int
+    priority_score: float
+    priority_rank: int  # in the owner's queue, 1 = work first
 
     @property
     def evidence_words(self) -> str:
@@ -107,6 +110,11 @@ class SignalState:
     play_id: str | None = None
     product: str | None = None
     episode_start: date | None = None
+    # Decided when the signal is first delivered, then kept (plan.resolve_delivery): the SLA
+    # due date the owner is given, and whether it came in as backlog ("top": worked, with a
+    # Task and a mention in the backlog digest; "record": its record only).
+    sla_due: date | None = None
+    backlog: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str] | None:

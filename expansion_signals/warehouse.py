@@ -26,7 +26,8 @@ SETTINGS = "marts.sync_settings"
 SIGNAL_COLUMNS = (
     "signal_id", "account_id", "crm_account_id", "account_name", "play_id", "motion", "product",
     "episode_start", "as_of", "urgency", "close_path", "owner_role", "owner_email", "sla_due_on",
-    "signal_count", "compound", "days_to_renewal", "evidence",
+    "signal_count", "compound", "days_to_renewal", "evidence", "signal_categories",
+    "priority_score", "priority_rank",
 )
 
 
@@ -206,6 +207,9 @@ def read_signals(db: Database) -> list[SignalRow]:
                 compound=bool(data["compound"]),
                 days_to_renewal=data["days_to_renewal"],
                 evidence=str(data["evidence"] or "{}"),
+                signal_categories=int(data["signal_categories"] or 0),
+                priority_score=float(data["priority_score"] or 0.0),
+                priority_rank=int(data["priority_rank"] or 0),
             )
         )
     return signals

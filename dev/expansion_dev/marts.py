@@ -5,6 +5,7 @@ the models would publish it in marts.sync_plays."""
 from __future__ import annotations
 
 import csv
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
@@ -20,7 +21,8 @@ SYNC_MARTS_DDL = (
         play_id varchar, motion varchar, product varchar, episode_start date, as_of date,
         urgency varchar, close_path varchar, owner_role varchar, owner_email varchar,
         sla_due_on date, signal_count integer, compound boolean, days_to_renewal integer,
-        evidence varchar)""",
+        evidence varchar, signal_categories integer, priority_score double precision,
+        priority_rank integer)""",
     "drop table if exists marts.sync_plays",
     """create table marts.sync_plays (
         play_id varchar, motion varchar, description varchar, sla_days integer,
@@ -40,6 +42,22 @@ def seed_plays() -> list[tuple[Any, ...]]:
              r["opens_opportunity"].strip().lower() in ("true", "1", "t"))
             for r in csv.DictReader(f)
         ]
+
+
+def rank_per_owner(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with priority_rank made 1, 2, ... within each owner, as the mart ranks them:
+    in the order of the ranks given (then priority_score, highest first, then signal_id)."""
+    by_owner: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_owner[(row.get("owner_email") or "").strip().lower()].append(row)
+    ranked: dict[int, dict[str, Any]] = {}
+    for group in by_owner.values():
+        ordered = sorted(group, key=lambda r: (r.get("priority_rank") or 0,
+                                               -(r.get("priority_score") or 0.0),
+                                               str(r["signal_id"])))
+        for rank, row in enumerate(ordered, start=1):
+            ranked[id(row)] = {**row, "priority_rank": rank}
+    return [ranked[id(row)] for row in rows]
 
 
 def write_sync_marts(

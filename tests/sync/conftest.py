@@ -14,7 +14,7 @@ import pytest
 from expansion_dev.emulators import clients
 from expansion_dev.emulators.salesforce import SalesforceEmulator
 from expansion_dev.emulators.slack import SlackEmulator
-from expansion_dev.marts import write_sync_marts
+from expansion_dev.marts import rank_per_owner, write_sync_marts
 from slack_sdk import WebClient
 
 from expansion_signals.config import SalesforceSettings, SlackSettings, SyncSettings
@@ -52,6 +52,10 @@ def signal_row(n: int, **overrides: Any) -> dict[str, Any]:
         "compound": False,
         "days_to_renewal": 200,
         "evidence": json.dumps(SEAT_EVIDENCE),
+        "signal_categories": 1,
+        "priority_score": 50.0,
+        # Distinct within any owner; Mart.write makes them 1, 2, ... per owner.
+        "priority_rank": n + 1,
     }
     row.update(overrides)
     return row
@@ -72,7 +76,7 @@ class Mart:
                 marks = ", ".join(["?"] * len(SIGNAL_COLUMNS))
                 con.executemany(
                     f"insert into marts.expansion_signals values ({marks})",
-                    [[r[c] for c in SIGNAL_COLUMNS] for r in rows],
+                    [[r[c] for c in SIGNAL_COLUMNS] for r in rank_per_owner(rows)],
                 )
         finally:
             con.close()
@@ -157,6 +161,7 @@ def run_sync(
         checkpoint: Checkpoint | None = None,
         as_of: date | None = None,
         dry_run: bool = False,
+        accept_volume: bool = False,
         **overrides: Any,
     ) -> RunResult:
         db = connect_duckdb(mart.path)
@@ -170,6 +175,7 @@ def run_sync(
                 dry_run=dry_run,
                 as_of=as_of,
                 checkpoint=checkpoint,
+                accept_volume=accept_volume,
             ).run()
         finally:
             db.close()

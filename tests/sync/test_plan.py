@@ -161,3 +161,85 @@ def test_long_account_name_fits_the_opportunity_name():
     mart = rows(signal_row(1, crm_account_id="001000000000001AAA", account_name="N" * 300))
     [opportunity] = plan_sync(mart, plays(), {}, AS_OF, SETTINGS).writes_of(OPPORTUNITY)
     assert len(opportunity.fields["name"]) == 120
+
+
+# --- the SLA clock, the backlog and the volume guard ---------------------------------------
+
+
+def test_sla_of_a_signal_delivered_by_the_day_after_its_start_is_the_marts():
+    from expansion_signals.plan import resolve_sla_due
+
+    start = AS_OF - timedelta(days=1)
+    row = SignalRow(**signal_row(1, episode_start=start, sla_due_on=start + timedelta(14)))
+    assert resolve_sla_due(row, 14, AS_OF) == start + timedelta(14)  # delivered start + 1
+    assert resolve_sla_due(row, 14, start) == start + timedelta(14)  # on the start itself
+
+
+def test_sla_of_a_signal_delivered_two_days_after_its_start_runs_from_delivery():
+    from expansion_signals.plan import resolve_sla_due
+
+    start = AS_OF - timedelta(days=2)
+    row = SignalRow(**signal_row(1, episode_start=start, sla_due_on=start + timedelta(14)))
+    assert resolve_sla_due(row, 7, AS_OF) == AS_OF + timedelta(7)
+
+
+def test_sla_date_resolved_once_is_kept_on_later_runs():
+    start = AS_OF - timedelta(days=40)
+    mart = rows(signal_row(1, crm_account_id="001000000000001AAA", episode_start=start,
+                           sla_due_on=start + timedelta(14)))
+    first = plan_sync(mart, plays(), {}, AS_OF, SETTINGS)
+    due = AS_OF + timedelta(14)
+    assert first.rows["sig-00001"].sla_due_on == due
+    [task] = first.writes_of(TASK)
+    assert task.fields["due"] == due
+    state = committed(first)
+    state = {s: replace(v, sla_due=first.rows[s].sla_due_on, backlog=first.backlog[s])
+             for s, v in state.items()}
+    later = AS_OF + timedelta(days=5)
+    moved = [replace(r, as_of=later) for r in mart]
+    second = plan_sync(moved, plays(), state, later, SETTINGS)
+    assert second.rows["sig-00001"].sla_due_on == due
+    assert [w.kind for w in second.writes] == [SIGNAL]  # only Last_Seen__c
+
+
+def test_backlog_top_five_per_owner_by_rank_rest_records_only():
+    start = AS_OF - timedelta(days=31)
+    mart = rows(*(signal_row(n, crm_account_id=f"001{n:015d}", episode_start=start,
+                             priority_rank=8 - n) for n in range(8)))
+    plan = plan_sync(mart, plays(), {}, AS_OF, SETTINGS)
+    top = {f"sig-{n:05d}" for n in (3, 4, 5, 6, 7)}  # ranks 5, 4, 3, 2, 1
+    assert {w.signal_id for w in plan.writes_of(OPPORTUNITY)} == top
+    assert {w.signal_id for w in plan.writes_of(TASK)} == top
+    assert len(plan.writes_of(SIGNAL)) == 8
+    assert all(w.fields["opportunity"] is None for w in plan.writes_of(SIGNAL)
+               if w.signal_id not in top)
+    [digest] = plan.notices
+    assert digest.kind == "backlog"
+    assert digest.signal_ids == tuple(f"sig-{n:05d}" for n in (7, 6, 5, 4, 3))
+    # Thirty days old is not yet backlog.
+    fresh = plan_sync(rows(signal_row(1, episode_start=AS_OF - timedelta(30))), plays(), {},
+                      AS_OF, SETTINGS)
+    assert fresh.backlog == {"sig-00001": None}
+
+
+def test_record_only_backlog_stays_records_only_later():
+    start = AS_OF - timedelta(days=60)
+    mart = rows(*(signal_row(n, crm_account_id=f"001{n:015d}", episode_start=start)
+                  for n in range(7)))
+    first = plan_sync(mart, plays(), {}, AS_OF, SETTINGS)
+    state = {s: replace(v, sla_due=first.rows[s].sla_due_on, backlog=first.backlog[s])
+             for s, v in committed(first).items()}
+    second = plan_sync(mart, plays(), state, AS_OF, SETTINGS)
+    assert second.empty and second.unchanged == 7
+
+
+def test_volume_check_limit_and_median():
+    from expansion_signals.plan import volume_check
+
+    assert volume_check(200, [], 200) is None
+    assert "limit of 200" in (volume_check(201, [], 200) or "")
+    assert volume_check(40, [10] * 9, 200) is None  # fewer than ten runs: the limit only
+    assert volume_check(30, [10] * 10, 200) is None
+    assert "median" in (volume_check(31, [10] * 10, 200) or "")
+    assert volume_check(10, [0] * 10, 200) is None  # quiet days: the floor
+    assert volume_check(11, [0] * 10, 200) is not None
