@@ -2,7 +2,10 @@
 
 They agree everywhere except on episodes whose start the chain carried past
 the history window's first day (DECISIONLOG.md, "Episodes and identity"): in
-those rows only the columns that follow the start may differ.
+those rows only the columns that follow the start may differ. And the chain
+remembers how each signal looked the last day it fired (int_signal_context),
+where a scratch build knows only the signals firing on as_of: the rows of
+earlier days, and the columns read from them, are the chain's own.
 """
 
 from __future__ import annotations
@@ -16,7 +19,18 @@ KEY = ("account_id", "play_id", "product")
 FOLLOW_THE_START = {
     "intermediate.int_signal_episodes": {"signal_id", "episode_start", "fired_days"},
     "marts.expansion_signals": {"signal_id", "episode_start", "sla_due_on"},
+    "intermediate.int_episode_outcomes": {"signal_id", "episode_start", "is_matured",
+                                          "converted", "days_to_conversion", "expansion_amount"},
 }
+
+
+# Columns compared elsewhere or the chain's own: those filled from the recorded context,
+# and signal ids outside the episode tables (they follow the start, compared through
+# int_signal_episodes and expansion_signals).
+FROM_RECORDED_CONTEXT = {"intermediate.int_episode_outcomes": {"compound", "urgency"},
+                         "intermediate.int_signal_context": {"signal_id"},
+                         "marts.expansion_ready_accounts": {"strongest_signal_id"}}
+RECORDED_CONTEXT = "intermediate.int_signal_context"
 
 
 def read(path: Path, table: str) -> list[dict]:
@@ -53,7 +67,13 @@ def carried_episodes(chain: Path, as_of: date, history_days: int = 400) -> set[t
 def _split(path: Path, table: str, carried: set) -> dict[str, set]:
     follow = FOLLOW_THE_START.get(table, set())
     out: dict[str, set] = {"same": set(), "carried": set()}
-    for r in read(path, table):
+    recorded = FROM_RECORDED_CONTEXT.get(table, set())
+    rows = read(path, table)
+    if table == RECORDED_CONTEXT:
+        newest = max((r["seen_on"] for r in rows), default=None)
+        rows = [r for r in rows if r["seen_on"] == newest]
+    for r in rows:
+        r = {k: v for k, v in r.items() if k not in recorded}
         part = "same"
         if follow:
             key = (tuple(r[k] for k in KEY), r.get("last_fired_on", r.get("as_of")))

@@ -21,22 +21,25 @@ from expansion_signals.project import seeds_dir
 from .chain import KEY, assert_chain_equals_scratch, read
 
 DAY_ONE, DAY_TWO = date(2026, 11, 23), date(2026, 11, 24)
-HISTORY_DAYS = 400
+# A short history window, so that standing episodes (which the demo's customers make rare
+# at the default 400 days) start before it.
+HISTORY_DAYS = 30
+WINDOW = {"expansion_history_days": HISTORY_DAYS}
 
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory, monkeypatch_session):
     root = tmp_path_factory.mktemp("identity")
     chain, scratch = root / "chain.duckdb", root / "scratch.duckdb"
-    generate(chain, GeneratorOptions(accounts=60, days=HISTORY_DAYS + 1, as_of=DAY_TWO, seed=42),
+    generate(chain, GeneratorOptions(accounts=120, days=200, as_of=DAY_TWO, seed=42),
              seeds_dir())
     shutil.copy(chain, scratch)
     monkeypatch_session.setenv("EXPANSION_DUCKDB_PATH", str(chain))
-    run_dbt("build", BuildOptions(as_of=DAY_ONE, full_refresh=True))
+    run_dbt("build", BuildOptions(as_of=DAY_ONE, full_refresh=True, dbt_vars=WINDOW))
     day_one = read(chain, "marts.expansion_signals")
-    run_dbt("build", BuildOptions(as_of=DAY_TWO))
+    run_dbt("build", BuildOptions(as_of=DAY_TWO, dbt_vars=WINDOW))
     monkeypatch_session.setenv("EXPANSION_DUCKDB_PATH", str(scratch))
-    run_dbt("build", BuildOptions(as_of=DAY_TWO, full_refresh=True))
+    run_dbt("build", BuildOptions(as_of=DAY_TWO, full_refresh=True, dbt_vars=WINDOW))
     return day_one, chain, scratch
 
 

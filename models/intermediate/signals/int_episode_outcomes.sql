@@ -39,7 +39,9 @@ conversions as (
         episodes.signal_id,
         episodes.account_id,
         episodes.play_id,
+        episodes.product,
         episodes.episode_start,
+        episodes.last_fired_on,
         episodes.episode_start <= {{ add_days(-window_days, d) }} as is_matured,
         min({{ days_between('episodes.episode_start', 'won_expansions.created_on') }})
             as days_to_conversion,
@@ -52,7 +54,8 @@ conversions as (
         and won_expansions.motion = plays.motion
         and won_expansions.created_on >= episodes.episode_start
         and won_expansions.created_on <= {{ add_days(window_days, 'episodes.episode_start') }}
-    group by episodes.signal_id, episodes.account_id, episodes.play_id, episodes.episode_start
+    group by episodes.signal_id, episodes.account_id, episodes.play_id, episodes.product,
+        episodes.episode_start, episodes.last_fired_on
 
 ),
 
@@ -62,7 +65,9 @@ final as (
         conversions.signal_id,
         conversions.account_id,
         conversions.play_id,
+        conversions.product,
         conversions.episode_start,
+        conversions.last_fired_on,
         conversions.is_matured,
         conversions.days_to_conversion is not null as converted,
         conversions.days_to_conversion,
