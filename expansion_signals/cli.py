@@ -340,7 +340,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         # The demo never writes to a real org or workspace, whatever the environment holds.
         code = run_sync_command(target=args.target, as_of=args.as_of, dry_run=True)
     # How the demo book behaves: signal share, urgency, episode age, plays, mix, lift.
-    from expansion_signals.demo_figures import compute_from_path
+    from expansion_dev.demo_figures import compute_from_path
 
     print("\nThe demo book:")
     for line in compute_from_path(str(duckdb_path())).lines():

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-
-from expansion_signals.demo_figures import CORE_MOTIONS, TARGET_MIX, DemoFigures, compute
+from expansion_dev.demo_figures import CORE_MOTIONS, TARGET_MIX, DemoFigures, compute
 
 from .conftest import Warehouse
 

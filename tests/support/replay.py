@@ -35,7 +35,10 @@ from expansion_dev.emulators.slack import SlackEmulator
 
 from expansion_signals.project import CHECKOUT, seeds_dir
 
-HISTORY_DAYS = 400
+# A short history window, so that some episodes outlast it within the replay (the demo's
+# customers rarely stand at a limit for a year); the data reaches well before it.
+HISTORY_DAYS = 40
+DATA_DAYS = 200
 TRANSIENT_FAULTS = ("unavailable", "service_unavailable")
 OBJECTS = {"Expansion_Signal__c": "Signal_Id__c", "Opportunity": "Expansion_Signal_Id__c",
            "Task": "Expansion_Signal_Id__c"}
@@ -71,6 +74,7 @@ class ReplayReport:
     announcements: Counter  # signal_id -> top-level messages that announced it
     signals: int
     carried: int  # signals whose episode starts before the last day's window
+    records_only: int  # backlog signals kept as records only (no Opportunity, Task, mention)
     orphan_messages: int  # top-level messages no signal points at
     duplicate_notices: int
     run_counts: list[dict[str, int]] = field(default_factory=list)  # expansion_sync.runs, in order
@@ -128,7 +132,8 @@ def _environment(path: Path, salesforce: SalesforceEmulator, slack: SlackEmulato
 
 def _run_day(day: date, env: dict[str, str], log: Path, salesforce: SalesforceEmulator,
              slack: SlackEmulator, *, kill: bool, full_refresh: bool) -> DayRun:
-    args = [sys.executable, "-m", "expansion_signals.cli", "run", "--as-of", day.isoformat()]
+    args = [sys.executable, "-m", "expansion_signals.cli", "run", "--as-of", day.isoformat(),
+            "--vars", f"{{expansion_history_days: {HISTORY_DAYS}}}"]
     args += ["--full-refresh"] if full_refresh else []
     sf_before, slack_before = len(salesforce.calls()), len(slack.calls())
     if kill:  # the next signal write lands, then its answer is held until the run is killed
@@ -167,16 +172,18 @@ def _flaky(salesforce: SalesforceEmulator, slack: SlackEmulator, options: Replay
                  probability=options.failure_rate, seed=options.seed + 1)
 
 
-def _ledger(path: Path) -> tuple[dict[str, tuple], dict[str, str | None], list[dict[str, int]]]:
+def _ledger(path: Path) -> tuple[dict[str, tuple], dict[str, str | None], list[dict[str, int]],
+                                 int]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        rows = con.execute("select signal_id, account_id, play_id, product, slack_ts "
+        rows = con.execute("select signal_id, account_id, play_id, product, slack_ts, backlog "
                            "from expansion_sync.signal_state").fetchall()
         counts = [json.loads(r[0] or "{}") for r in con.execute(
             "select counts from expansion_sync.runs order by started_at").fetchall()]
     finally:
         con.close()
-    return {r[0]: (r[1], r[2], r[3] or "") for r in rows}, {r[0]: r[4] for r in rows}, counts
+    return ({r[0]: (r[1], r[2], r[3] or "") for r in rows}, {r[0]: r[4] for r in rows}, counts,
+            sum(1 for r in rows if r[5] == "record"))
 
 
 def replay(workdir: Path, options: ReplayOptions = ReplayOptions(),
@@ -184,7 +191,7 @@ def replay(workdir: Path, options: ReplayOptions = ReplayOptions(),
     path, log = workdir / "warehouse.duckdb", workdir / "runs.log"
     first_day = options.last_day - timedelta(days=options.days - 1)
     generate(path, GeneratorOptions(accounts=options.accounts,
-                                    days=HISTORY_DAYS + options.days,
+                                    days=DATA_DAYS + options.days,
                                     as_of=options.last_day, seed=options.seed), seeds_dir())
     salesforce, slack = start_salesforce_emulator(), start_slack_emulator()
     try:
@@ -218,7 +225,7 @@ def replay(workdir: Path, options: ReplayOptions = ReplayOptions(),
 
 def _report(path: Path, salesforce: SalesforceEmulator, slack: SlackEmulator, ops: str,
             runs: list[DayRun], options: ReplayOptions) -> ReplayReport:
-    keys, slack_ts, run_counts = _ledger(path)
+    keys, slack_ts, run_counts, records_only = _ledger(path)
     per_key: dict[str, Counter] = {}
     for sobject, id_field in OBJECTS.items():
         per_key[sobject] = Counter(keys.get(r[id_field], ("unknown", r[id_field], ""))
@@ -238,6 +245,7 @@ def _report(path: Path, salesforce: SalesforceEmulator, slack: SlackEmulator, op
         announcements=announcements,
         signals=len(signals),
         carried=sum(1 for r in signals if r["Episode_Start__c"] < window_start.isoformat()),
+        records_only=records_only,
         orphan_messages=sum(1 for m in top_level if m["ts"] not in announced_ts),
         duplicate_notices=sum(n - 1 for n in notices.values() if n > 1),
         run_counts=run_counts,

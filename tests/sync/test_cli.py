@@ -88,7 +88,7 @@ def test_demo_fits_on_a_screen_and_says_what_it_built(demo):
                         r"0 failed\.", summary[0]), summary
     # dbt's per-node lines are gone; without a terminal, plain progress lines instead of a bar
     assert " START " not in out and "OK created" not in out
-    assert [m.group(1) for m in re.finditer(r"^\s+(\d+)%", out, re.M)] == [
+    assert [m.group(1) for m in re.finditer(r"^\s+(\d+)%\s+\d+ of \d+ nodes", out, re.M)] == [
         str(p) for p in range(10, 100, 10)]
     assert not ANSI.search(out) and "\r" not in out
     assert "RuntimeWarning" not in err and err.strip() == ""

@@ -25,8 +25,8 @@ AS_OF = date(2026, 11, 24)
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     path = tmp_path_factory.mktemp("e2e") / "demo.duckdb"
-    generate(path, GeneratorOptions(accounts=80, days=400, as_of=AS_OF, seed=11,
-                                    events=100_000), seeds_dir())
+    generate(path, GeneratorOptions(accounts=200, days=400, as_of=AS_OF, seed=11,
+                                    events=200_000), seeds_dir())
     patch = pytest.MonkeyPatch()
     patch.setenv("EXPANSION_DUCKDB_PATH", str(path))
     try:
