@@ -34,6 +34,14 @@ TARGET_MIX = {"seat": 0.40, "consumption": 0.30, "cross_sell": 0.20, "tier": 0.1
 COMPOUND_MIN_SIGNALS = 3
 COMPOUND_MIN_CATEGORIES = 3
 
+
+def _recent_event(event_types: str, name: str) -> str:
+    """A marketing event of these types in the 30 days ending the episode's first day."""
+    return (f"exists (select 1 from staging.stg_marketing_events m "
+            f"where m.account_id = ep.account_id and m.occurred_on between ep.d - 29 and ep.d "
+            f"and m.event_type in ({event_types})) as {name}")
+
+
 # The compound rule read on each matured episode's first day, from the daily
 # history the warehouse keeps: the signal columns of account_health that the
 # history can replay (limits through the usage plays firing, health, outcomes,
@@ -72,17 +80,9 @@ flags as (
          from staging.stg_crm_activities c
          where c.account_id = ep.account_id and c.contact_is_executive
            and c.occurred_on between ep.d - 59 and ep.d) as org_exec_rising,
-        exists (select 1 from staging.stg_marketing_events m
-                where m.account_id = ep.account_id and m.occurred_on between ep.d - 29 and ep.d
-                  and m.event_type in ('pricing_page_view', 'tier_comparison_view'))
-            as buying_pricing,
-        exists (select 1 from staging.stg_marketing_events m
-                where m.account_id = ep.account_id and m.occurred_on between ep.d - 29 and ep.d
-                  and m.event_type = 'feature_inquiry') as buying_inquiry,
-        exists (select 1 from staging.stg_marketing_events m
-                where m.account_id = ep.account_id and m.occurred_on between ep.d - 29 and ep.d
-                  and m.event_type in ('webinar_attended', 'expansion_content_view'))
-            as buying_content,
+        {_recent_event("'pricing_page_view', 'tier_comparison_view'", "buying_pricing")},
+        {_recent_event("'feature_inquiry'", "buying_inquiry")},
+        {_recent_event("'webinar_attended', 'expansion_content_view'", "buying_content")},
         exists (select 1 from staging.stg_crm_activities c
                 where c.account_id = ep.account_id and c.occurred_on between ep.d - 29 and ep.d
                   and not exists (select 1 from staging.stg_crm_activities p
