@@ -44,3 +44,27 @@
 {% macro is_blank(text_expression) -%}
     (case when {{ text_expression }} is null or trim({{ text_expression }}) = '' then 1 else 0 end)
 {%- endmacro %}
+
+{#- One bound of the 95% interval of a rate ratio (Katz's log method):
+    (a / n1) / (c / n2), exp(ln(ratio) +/- z * se), se = sqrt(1/a - 1/n1 +
+    1/c - 1/n2). When either count of events is 0 the ratio has no log, so
+    half an event is added to every cell (Haldane-Anscombe): a play with no
+    conversions gets a finite upper bound. With no events in the first group
+    the lower bound is 0 (the ratio itself is 0); with none in the second the
+    upper bound is unbounded (null), as the ratio is. Null when either group
+    is empty. `side` is -1 for the lower bound, 1 for the upper. -#}
+{% macro rate_ratio_bound(a, n1, c, n2, side, z=1.96) -%}
+    {%- set fix = '(case when ' ~ a ~ ' = 0 or ' ~ c ~ ' = 0 then 0.5 else 0 end)' -%}
+    {%- set a1 = '(' ~ a ~ ' + ' ~ fix ~ ')' -%}
+    {%- set c1 = '(' ~ c ~ ' + ' ~ fix ~ ')' -%}
+    {%- set n1_ = '(' ~ n1 ~ ' + 2 * ' ~ fix ~ ')' -%}
+    {%- set n2_ = '(' ~ n2 ~ ' + 2 * ' ~ fix ~ ')' -%}
+    (case when not ({{ n1 }} > 0 and {{ n2 }} > 0) then null
+          {% if side < 0 %}when {{ a }} = 0 then 0{% else %}when {{ c }} = 0 then null{% endif %}
+          else exp(
+        ln({{ safe_divide(a1 ~ ' * ' ~ n2_, c1 ~ ' * ' ~ n1_) }})
+        + {{ side }} * {{ z }} * sqrt(
+            {{ safe_divide(1, a1) }} - {{ safe_divide(1, n1_) }}
+            + {{ safe_divide(1, c1) }} - {{ safe_divide(1, n2_) }}))
+    end)
+{%- endmacro %}

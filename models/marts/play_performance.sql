@@ -1,11 +1,16 @@
 {#- One row per play over the history window: how often its episodes
     converted into a won expansion of the play's motion, how fast, for how
-    much, and the lift over accounts where the play did not fire.
+    much, the share of the motion's won expansions it announced, and the lift
+    over accounts where the play did not fire, with its 95% interval.
 
     An episode converts when the account wins an expansion opportunity of the
     play's motion created within expansion_conversion_window_days (90) after
     episode_start. Rates count only matured episodes (started at least that
-    many days before as_of), so a signal from last week is not a failure.
+    many days before as_of), so a signal from last week is not a failure; so
+    do the median days and the average amount, so all three describe the same
+    episodes. Recall is the share of the history's won expansions of the
+    play's motion that an episode of the play on the account preceded within
+    the window (started on or up to that many days before the opportunity).
     The baseline is the rate at which accounts with an active line on which
     the play never fired won such an expansion, per 90 days of the window. -#}
 {%- set window_days = var('expansion_conversion_window_days') | int -%}
@@ -31,7 +36,7 @@ plays as (
 
 won_expansions as (
 
-    select account_id, motion, created_on, amount
+    select opportunity_id, account_id, motion, created_on, amount, expansion_signal_id
     from {{ ref('stg_opportunities') }}
     where opportunity_type = 'expansion'
         and is_won
@@ -53,8 +58,9 @@ per_play as (
         count(*) as episodes,
         sum({{ as_int('is_matured') }}) as matured_episodes,
         sum({{ as_int('is_matured and converted') }}) as conversions,
-        {{ median('days_to_conversion') }} as median_days_to_conversion,
-        avg(expansion_amount) as average_expansion_amount
+        {{ median('case when is_matured then days_to_conversion end') }}
+            as median_days_to_conversion,
+        avg(case when is_matured then expansion_amount end) as average_expansion_amount
     from episode_outcomes
     group by play_id
 
@@ -63,6 +69,45 @@ per_play as (
 fired_accounts as (
 
     select distinct play_id, account_id from episodes
+
+),
+
+-- the won expansions an episode of the play preceded: exactly the signal's own
+-- opportunity where it carries one, else by account and window
+announced as (
+
+    select distinct won_expansions.opportunity_id, episodes.play_id
+    from won_expansions
+    inner join episodes
+        on episodes.signal_id = won_expansions.expansion_signal_id
+
+    union
+
+    select distinct won_expansions.opportunity_id, episodes.play_id
+    from won_expansions
+    inner join episodes
+        on episodes.account_id = won_expansions.account_id
+        and episodes.episode_start <= won_expansions.created_on
+        and episodes.episode_start >= {{ add_days(-window_days, 'won_expansions.created_on') }}
+    where won_expansions.expansion_signal_id is null
+
+),
+
+history_wins as (
+
+    select
+        plays.play_id,
+        count(*) as motion_wins,
+        sum({{ as_int('announced.opportunity_id is not null') }}) as announced_wins
+    from plays
+    inner join won_expansions
+        on won_expansions.motion = plays.motion
+        and won_expansions.created_on >= {{ history_start() }}
+        and won_expansions.created_on <= {{ d }}
+    left join announced
+        on announced.opportunity_id = won_expansions.opportunity_id
+        and announced.play_id = plays.play_id
+    group by plays.play_id
 
 ),
 
@@ -101,16 +146,31 @@ final as (
         cast(per_play.average_expansion_amount as {{ type_double() }}) as average_expansion_amount,
         {{ safe_divide('baseline.baseline_wins * ' ~ window_days,
                        'baseline.accounts_without_signal * ' ~ var('expansion_history_days')) }}
-            as baseline_conversion_rate
+            as baseline_conversion_rate,
+        cast(coalesce(history_wins.motion_wins, 0) as {{ dbt.type_int() }}) as won_expansions,
+        {{ safe_divide('history_wins.announced_wins', 'history_wins.motion_wins') }} as recall,
+        -- the baseline's trials: one per account per conversion window
+        {{ safe_divide('baseline.accounts_without_signal * ' ~ var('expansion_history_days'), window_days) }}
+            as baseline_trials,
+        coalesce(baseline.baseline_wins, 0) as baseline_wins
     from plays
     left join per_play
         on per_play.play_id = plays.play_id
     left join baseline
         on baseline.play_id = plays.play_id
+    left join history_wins
+        on history_wins.play_id = plays.play_id
 
 )
 
 select
-    *,
-    {{ safe_divide('conversion_rate', 'baseline_conversion_rate') }} as lift
+    play_id, motion, as_of, episodes, matured_episodes, conversions, conversion_rate,
+    median_days_to_conversion, average_expansion_amount, baseline_conversion_rate,
+    {{ safe_divide('conversion_rate', 'baseline_conversion_rate') }} as lift,
+    {{ rate_ratio_bound('conversions', 'matured_episodes', 'baseline_wins', 'baseline_trials', -1) }}
+        as lift_lower,
+    {{ rate_ratio_bound('conversions', 'matured_episodes', 'baseline_wins', 'baseline_trials', 1) }}
+        as lift_upper,
+    won_expansions,
+    recall
 from final

@@ -7,6 +7,8 @@ import hashlib
 import json
 from datetime import timedelta
 
+import pytest
+
 from expansion_signals.evidence import SENTENCES, evidence_in_words, parse_evidence
 from expansion_signals.project import seeds_dir
 
@@ -157,6 +159,39 @@ def test_play_performance_counts_conversions_of_matured_episodes(built_warehouse
             assert rate == conversions / matured
     lift = {r[0]: r[5] for r in rows}
     assert lift["seat_expansion"] is not None and lift["seat_expansion"] > 1
+
+
+def test_play_performance_recall_and_lift_interval(built_warehouse: Warehouse):
+    """Recall, recomputed here from the opportunities and the episodes, equals the
+    mart's; the interval holds the lift; the planted seat lift is clear of 1, and a
+    play that never converted has an interval that reaches below 1."""
+    window = 90
+    rows = built_warehouse.query(
+        "select play_id, motion, won_expansions, recall, lift, lift_lower, lift_upper, "
+        "conversions from marts.play_performance")
+    wins = built_warehouse.query(
+        "select opportunity_id, account_id, motion, created_on from staging.stg_opportunities "
+        "where opportunity_type = 'expansion' and is_won and created_on >= ? and created_on <= ?",
+        [built_warehouse.as_of - timedelta(days=399), built_warehouse.as_of])
+    episodes = built_warehouse.query(
+        "select play_id, account_id, episode_start from intermediate.int_signal_episodes")
+    by_play: dict[str, list[tuple]] = {}
+    for play_id, account_id, start in episodes:
+        by_play.setdefault(play_id, []).append((account_id, start))
+    for play_id, motion, won, recall, lift, lower, upper, conversions in rows:
+        of_motion = [w for w in wins if w[2] == motion]
+        assert won == len(of_motion), play_id
+        announced = sum(
+            any(account == w[1] and w[3] - timedelta(days=window) <= start <= w[3]
+                for account, start in by_play.get(play_id, []))
+            for w in of_motion)
+        assert recall == (pytest.approx(announced / won) if won else None), play_id
+        if lift is not None:
+            assert lower <= lift <= upper, play_id
+        if conversions == 0 and lower is not None:
+            assert lower == 0 and (upper is None or upper > 1), play_id
+    lower = {r[0]: r[5] for r in rows}
+    assert lower["seat_expansion"] > 1
 
 
 def test_every_signals_evidence_has_its_plays_sentence(built_warehouse: Warehouse):

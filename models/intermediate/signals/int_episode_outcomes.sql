@@ -2,7 +2,11 @@
     expansion_conversion_window_days before as_of), whether and how fast it
     converted (a won expansion opportunity of the play's motion for the
     account created within that window after episode_start), for how much,
-    and the compound flag and urgency it last fired with where recorded. -#}
+    and the compound flag and urgency it last fired with where recorded.
+
+    Attribution: an opportunity that carries an expansion_signal_id (one the
+    sync opened, read back from the CRM) belongs to that signal exactly; one
+    without is matched by account, motion and window. -#}
 {%- set window_days = var('expansion_conversion_window_days') | int -%}
 {%- set d = as_of_date() -%}
 
@@ -26,36 +30,60 @@ context as (
 
 won_expansions as (
 
-    select account_id, motion, created_on, amount
+    select account_id, motion, created_on, amount, expansion_signal_id
     from {{ ref('stg_opportunities') }}
     where opportunity_type = 'expansion'
         and is_won
 
 ),
 
-conversions as (
+episode_plays as (
 
-    select
-        episodes.signal_id,
-        episodes.account_id,
-        episodes.play_id,
-        episodes.product,
-        episodes.episode_start,
-        episodes.last_fired_on,
-        episodes.episode_start <= {{ add_days(-window_days, d) }} as is_matured,
-        min({{ days_between('episodes.episode_start', 'won_expansions.created_on') }})
-            as days_to_conversion,
-        sum(won_expansions.amount) as expansion_amount
+    select episodes.*, plays.motion
     from episodes
     inner join plays
         on plays.play_id = episodes.play_id
-    left join won_expansions
-        on won_expansions.account_id = episodes.account_id
-        and won_expansions.motion = plays.motion
-        and won_expansions.created_on >= episodes.episode_start
-        and won_expansions.created_on <= {{ add_days(window_days, 'episodes.episode_start') }}
-    group by episodes.signal_id, episodes.account_id, episodes.play_id, episodes.product,
-        episodes.episode_start, episodes.last_fired_on
+
+),
+
+matches as (
+
+    select episode_plays.signal_id, won_expansions.created_on, won_expansions.amount
+    from episode_plays
+    inner join won_expansions
+        on won_expansions.expansion_signal_id = episode_plays.signal_id
+
+    union all
+
+    select episode_plays.signal_id, won_expansions.created_on, won_expansions.amount
+    from episode_plays
+    inner join won_expansions
+        on won_expansions.account_id = episode_plays.account_id
+        and won_expansions.motion = episode_plays.motion
+        and won_expansions.created_on >= episode_plays.episode_start
+        and won_expansions.created_on <= {{ add_days(window_days, 'episode_plays.episode_start') }}
+    where won_expansions.expansion_signal_id is null
+
+),
+
+conversions as (
+
+    select
+        episode_plays.signal_id,
+        episode_plays.account_id,
+        episode_plays.play_id,
+        episode_plays.product,
+        episode_plays.episode_start,
+        episode_plays.last_fired_on,
+        episode_plays.episode_start <= {{ add_days(-window_days, d) }} as is_matured,
+        min({{ days_between('episode_plays.episode_start', 'matches.created_on') }})
+            as days_to_conversion,
+        sum(matches.amount) as expansion_amount
+    from episode_plays
+    left join matches
+        on matches.signal_id = episode_plays.signal_id
+    group by episode_plays.signal_id, episode_plays.account_id, episode_plays.play_id,
+        episode_plays.product, episode_plays.episode_start, episode_plays.last_fired_on
 
 ),
 
