@@ -12,7 +12,9 @@
     play's motion that an episode of the play on the account preceded within
     the window (started on or up to that many days before the opportunity).
     The baseline is the rate at which accounts with an active line on which
-    the play never fired won such an expansion, per 90 days of the window. -#}
+    the play never fired won such an expansion, per 90 days of the window.
+    expansion_arr_per_hour is what the matured episodes won over the hours
+    they took (seed plays, effort_hours per worked episode). -#}
 {%- set window_days = var('expansion_conversion_window_days') | int -%}
 {%- set d = as_of_date() -%}
 
@@ -60,7 +62,9 @@ per_play as (
         sum({{ as_int('is_matured and converted') }}) as conversions,
         {{ median('case when is_matured then days_to_conversion end') }}
             as median_days_to_conversion,
-        avg(case when is_matured then expansion_amount end) as average_expansion_amount
+        avg(case when is_matured then expansion_amount end) as average_expansion_amount,
+        sum(case when is_matured then coalesce(expansion_amount, 0) else 0 end)
+            as matured_expansion_amount
     from episode_outcomes
     group by play_id
 
@@ -72,24 +76,11 @@ fired_accounts as (
 
 ),
 
--- the won expansions an episode of the play preceded: exactly the signal's own
--- opportunity where it carries one, else by account and window
+-- the won expansions an episode of the play preceded (one count per opportunity)
 announced as (
 
-    select distinct won_expansions.opportunity_id, episodes.play_id
-    from won_expansions
-    inner join episodes
-        on episodes.signal_id = won_expansions.expansion_signal_id
-
-    union
-
-    select distinct won_expansions.opportunity_id, episodes.play_id
-    from won_expansions
-    inner join episodes
-        on episodes.account_id = won_expansions.account_id
-        and episodes.episode_start <= won_expansions.created_on
-        and episodes.episode_start >= {{ add_days(-window_days, 'won_expansions.created_on') }}
-    where won_expansions.expansion_signal_id is null
+    select distinct opportunity_id, play_id
+    from {{ ref('int_won_expansion_matches') }}
 
 ),
 
@@ -152,7 +143,10 @@ final as (
         -- the baseline's trials: one per account per conversion window
         {{ safe_divide('baseline.accounts_without_signal * ' ~ var('expansion_history_days'), window_days) }}
             as baseline_trials,
-        coalesce(baseline.baseline_wins, 0) as baseline_wins
+        coalesce(baseline.baseline_wins, 0) as baseline_wins,
+        cast(plays.effort_hours as {{ type_double() }}) as effort_hours,
+        {{ safe_divide('per_play.matured_expansion_amount',
+                       'per_play.matured_episodes * plays.effort_hours') }} as expansion_arr_per_hour
     from plays
     left join per_play
         on per_play.play_id = plays.play_id
@@ -172,5 +166,7 @@ select
     {{ rate_ratio_bound('conversions', 'matured_episodes', 'baseline_wins', 'baseline_trials', 1) }}
         as lift_upper,
     won_expansions,
-    recall
+    recall,
+    effort_hours,
+    expansion_arr_per_hour
 from final

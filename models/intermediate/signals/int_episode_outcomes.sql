@@ -4,9 +4,8 @@
     account created within that window after episode_start), for how much,
     and the compound flag and urgency it last fired with where recorded.
 
-    Attribution: an opportunity that carries an expansion_signal_id (one the
-    sync opened, read back from the CRM) belongs to that signal exactly; one
-    without is matched by account, motion and window. -#}
+    Attribution is int_won_expansion_matches': the signal's own Opportunity
+    exactly, else by account, motion and window. -#}
 {%- set window_days = var('expansion_conversion_window_days') | int -%}
 {%- set d = as_of_date() -%}
 
@@ -16,74 +15,35 @@ with episodes as (
 
 ),
 
-plays as (
-
-    select * from {{ ref('int_plays') }}
-
-),
-
 context as (
 
     select * from {{ ref('int_signal_context') }}
 
 ),
 
-won_expansions as (
-
-    select account_id, motion, created_on, amount, expansion_signal_id
-    from {{ ref('stg_opportunities') }}
-    where opportunity_type = 'expansion'
-        and is_won
-
-),
-
-episode_plays as (
-
-    select episodes.*, plays.motion
-    from episodes
-    inner join plays
-        on plays.play_id = episodes.play_id
-
-),
-
 matches as (
 
-    select episode_plays.signal_id, won_expansions.created_on, won_expansions.amount
-    from episode_plays
-    inner join won_expansions
-        on won_expansions.expansion_signal_id = episode_plays.signal_id
-
-    union all
-
-    select episode_plays.signal_id, won_expansions.created_on, won_expansions.amount
-    from episode_plays
-    inner join won_expansions
-        on won_expansions.account_id = episode_plays.account_id
-        and won_expansions.motion = episode_plays.motion
-        and won_expansions.created_on >= episode_plays.episode_start
-        and won_expansions.created_on <= {{ add_days(window_days, 'episode_plays.episode_start') }}
-    where won_expansions.expansion_signal_id is null
+    select * from {{ ref('int_won_expansion_matches') }}
 
 ),
 
 conversions as (
 
     select
-        episode_plays.signal_id,
-        episode_plays.account_id,
-        episode_plays.play_id,
-        episode_plays.product,
-        episode_plays.episode_start,
-        episode_plays.last_fired_on,
-        episode_plays.episode_start <= {{ add_days(-window_days, d) }} as is_matured,
-        min({{ days_between('episode_plays.episode_start', 'matches.created_on') }})
-            as days_to_conversion,
+        episodes.signal_id,
+        episodes.account_id,
+        episodes.play_id,
+        episodes.product,
+        episodes.episode_start,
+        episodes.last_fired_on,
+        episodes.episode_start <= {{ add_days(-window_days, d) }} as is_matured,
+        min(matches.days_to_conversion) as days_to_conversion,
         sum(matches.amount) as expansion_amount
-    from episode_plays
+    from episodes
     left join matches
-        on matches.signal_id = episode_plays.signal_id
-    group by episode_plays.signal_id, episode_plays.account_id, episode_plays.play_id,
-        episode_plays.product, episode_plays.episode_start, episode_plays.last_fired_on
+        on matches.signal_id = episodes.signal_id
+    group by episodes.signal_id, episodes.account_id, episodes.play_id,
+        episodes.product, episodes.episode_start, episodes.last_fired_on
 
 ),
 

@@ -1,0 +1,107 @@
+{#- The attribution rule, in one place: which won expansion opportunity
+    belongs to which episode. An opportunity that carries an
+    expansion_signal_id (one the sync opened, read back from the CRM) belongs
+    to that signal exactly, whatever its account, motion or date; one without
+    it belongs to every episode of a play of its motion on its account that
+    started on or up to expansion_conversion_window_days (90) days before it
+    was created. One row per (opportunity, episode) match. -#}
+{%- set window_days = var('expansion_conversion_window_days') | int -%}
+
+with episodes as (
+
+    select * from {{ ref('int_signal_episodes') }}
+
+),
+
+plays as (
+
+    select * from {{ ref('int_plays') }}
+
+),
+
+won_expansions as (
+
+    select opportunity_id, account_id, motion, created_on, closed_on, amount, expansion_signal_id
+    from {{ ref('stg_opportunities') }}
+    where opportunity_type = 'expansion'
+        and is_won
+
+),
+
+episode_plays as (
+
+    select
+        episodes.signal_id,
+        episodes.account_id,
+        episodes.play_id,
+        episodes.episode_start,
+        plays.motion
+    from episodes
+    inner join plays
+        on plays.play_id = episodes.play_id
+
+),
+
+by_signal_id as (
+
+    select
+        won_expansions.opportunity_id,
+        episode_plays.signal_id,
+        episode_plays.play_id,
+        episode_plays.account_id,
+        episode_plays.motion,
+        episode_plays.episode_start,
+        won_expansions.created_on,
+        won_expansions.closed_on,
+        won_expansions.amount,
+        true as is_exact
+    from episode_plays
+    inner join won_expansions
+        on won_expansions.expansion_signal_id = episode_plays.signal_id
+
+),
+
+by_window as (
+
+    select
+        won_expansions.opportunity_id,
+        episode_plays.signal_id,
+        episode_plays.play_id,
+        episode_plays.account_id,
+        episode_plays.motion,
+        episode_plays.episode_start,
+        won_expansions.created_on,
+        won_expansions.closed_on,
+        won_expansions.amount,
+        false as is_exact
+    from episode_plays
+    inner join won_expansions
+        on won_expansions.account_id = episode_plays.account_id
+        and won_expansions.motion = episode_plays.motion
+        and won_expansions.created_on >= episode_plays.episode_start
+        and won_expansions.created_on <= {{ add_days(window_days, 'episode_plays.episode_start') }}
+    where won_expansions.expansion_signal_id is null
+
+),
+
+final as (
+
+    select * from by_signal_id
+    union all
+    select * from by_window
+
+)
+
+select
+    opportunity_id,
+    signal_id,
+    play_id,
+    account_id,
+    motion,
+    episode_start,
+    created_on,
+    closed_on,
+    amount,
+    is_exact,
+    {{ days_between('episode_start', 'created_on') }} as days_to_conversion
+from final
