@@ -4,6 +4,7 @@ client cannot say it)."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -493,6 +494,165 @@ def test_count_query(salesforce_emulator, sf_client):
         "done": True,
         "records": [],
     }
+
+
+class Clock:
+    """The org's clock, set by hand: records get the timestamps a test names."""
+
+    def __init__(self, emulator: SalesforceEmulator, start: datetime) -> None:
+        self.now = start
+        emulator.org.clock = lambda: self.now
+
+    def set(self, moment: datetime) -> None:
+        self.now = moment
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+OPPORTUNITY = {"Name": "Upsell", "StageName": "Prospecting", "CloseDate": "2026-03-31"}
+
+
+def test_opportunity_is_closed_and_is_won_follow_the_stage(salesforce_emulator, sf_client):
+    clock = Clock(salesforce_emulator, at("2026-01-05T09:00:00"))
+    opportunity = sf_client.Opportunity.create(OPPORTUNITY)["id"]
+    fields = ("StageName", "IsClosed", "IsWon", "CreatedDate", "LastModifiedDate")
+
+    def read() -> tuple[Any, ...]:
+        record = sf_client.Opportunity.get(opportunity)
+        return tuple(record[f] for f in fields)
+
+    created = "2026-01-05T09:00:00.000+0000"
+    assert read() == ("Prospecting", False, False, created, created)
+    clock.set(at("2026-02-01T10:30:00.250"))
+    assert sf_client.Opportunity.update(opportunity, {"StageName": "Closed Won",
+                                                      "Amount": 1200.5}) == 204
+    assert read() == ("Closed Won", True, True, created, "2026-02-01T10:30:00.250+0000")
+    assert sf_client.Opportunity.get(opportunity)["Amount"] == 1200.5
+    clock.set(at("2026-02-02T08:00:00"))
+    sf_client.Opportunity.update(opportunity, {"StageName": "Closed Lost"})
+    assert read() == ("Closed Lost", True, False, created, "2026-02-02T08:00:00.000+0000")
+    described = {f["name"]: f for f in sf_client.Opportunity.describe()["fields"]}
+    assert described["IsWon"]["type"] == "boolean" and not described["IsWon"]["updateable"]
+    assert_400(lambda: sf_client.Opportunity.update(opportunity, {"IsWon": True}),
+               "INVALID_FIELD_FOR_INSERT_UPDATE", ["IsWon"])
+
+
+def test_collections_and_bulk_derive_is_won_too(salesforce_emulator, sf_client):
+    sf_client.restful(
+        "composite/sobjects/Opportunity/Expansion_Signal_Id__c", method="PATCH",
+        json={"allOrNone": False, "records": [
+            {"attributes": {"type": "Opportunity"}, "Expansion_Signal_Id__c": "s1",
+             **OPPORTUNITY, "StageName": "Closed Won"}]})
+    sf_client.bulk2.Opportunity.upsert(
+        records=[{"Expansion_Signal_Id__c": "s2", **OPPORTUNITY, "StageName": "Closed Lost"}],
+        external_id_field="Expansion_Signal_Id__c", wait=0)
+    won = {r["Expansion_Signal_Id__c"]: (r["IsClosed"], r["IsWon"])
+           for r in salesforce_emulator.records("Opportunity")}
+    assert won == {"s1": (True, True), "s2": (True, False)}
+
+
+def test_datetime_literals_compare_as_points_in_time(salesforce_emulator, sf_client):
+    clock = Clock(salesforce_emulator, at("2026-01-01T00:00:00"))
+    for name, moment in (("midnight", "2026-01-01T00:00:00"),
+                         ("half past nine", "2026-01-01T09:30:00.500"),
+                         ("next day", "2026-01-02T00:00:00")):
+        clock.set(at(moment))
+        salesforce_emulator.seed_account(name)
+
+    def names(where: str) -> list[str]:
+        soql = f"SELECT Name FROM Account WHERE {where} ORDER BY CreatedDate"
+        return [r["Name"] for r in sf_client.query_all(soql)["records"]]
+
+    assert names("CreatedDate > 2026-01-01T00:00:00Z") == ["half past nine", "next day"]
+    assert names("CreatedDate >= 2026-01-01T00:00:00Z") == [
+        "midnight", "half past nine", "next day"]
+    # Offsets: 10:30 at +01:00 is 09:30 UTC; as text "2026-01-01T10:30" sorts after 09:30.
+    assert names("CreatedDate >= 2026-01-01T10:30:00+01:00") == ["half past nine", "next day"]
+    assert names("CreatedDate < 2026-01-01T01:00:00+0100") == []
+    assert names("CreatedDate <= 2026-01-01T01:00:00+0100") == ["midnight"]
+    # Milliseconds, as the API writes them back.
+    assert names("CreatedDate > 2026-01-01T09:30:00.499+0000") == ["half past nine", "next day"]
+    assert names("CreatedDate > 2026-01-01T09:30:00.500Z") == ["next day"]
+    assert names("CreatedDate = 2026-01-01T09:30:00.5Z") == ["half past nine"]
+    assert names("CreatedDate IN (2026-01-02T00:00:00Z, 2026-01-01T00:00:00-00:00)") == [
+        "midnight", "next day"]
+
+
+def test_date_literals_compare_as_dates(sf_client):
+    for close in ("2026-03-01", "2026-03-31", "2026-04-01"):
+        sf_client.Opportunity.create({**OPPORTUNITY, "Name": close, "CloseDate": close})
+    soql = ("SELECT Name FROM Opportunity WHERE CloseDate >= 2026-03-02 AND "
+            "CloseDate <= 2026-03-31")
+    assert [r["Name"] for r in sf_client.query(soql)["records"]] == ["2026-03-31"]
+
+
+def test_null_and_not_null_filters(salesforce_emulator, sf_client):
+    sf_client.Opportunity.create({**OPPORTUNITY, "Name": "ours",
+                                  "Expansion_Signal_Id__c": "sig-1"})
+    sf_client.Opportunity.create({**OPPORTUNITY, "Name": "theirs"})
+
+    def names(where: str) -> list[str]:
+        return [r["Name"] for r in
+                sf_client.query(f"SELECT Name FROM Opportunity WHERE {where}")["records"]]
+
+    assert names("Expansion_Signal_Id__c != null") == ["ours"]
+    assert names("Expansion_Signal_Id__c <> null") == ["ours"]
+    assert names("Expansion_Signal_Id__c = null") == ["theirs"]
+    assert names("Amount = null AND NOT Expansion_Signal_Id__c = null") == ["ours"]
+
+
+def test_read_back_query_pages_through_query_all(salesforce_emulator, sf_client):
+    """The sync's read-back query: its Opportunities changed since a watermark, all pages."""
+    salesforce_emulator.settings.query_page_size = 2
+    clock = Clock(salesforce_emulator, at("2026-01-01T08:00:00"))
+    for n in range(5):
+        sf_client.Opportunity.upsert(f"Expansion_Signal_Id__c/sig-{n}", dict(OPPORTUNITY))
+    sf_client.Opportunity.create({**OPPORTUNITY, "Name": "not ours"})
+    clock.set(at("2026-01-03T12:00:00.120"))
+    for n in (1, 3, 4):
+        sf_client.Opportunity.update(f"Expansion_Signal_Id__c/sig-{n}",
+                                     {"StageName": "Closed Won", "Amount": 100.0 * n})
+    soql = ("SELECT Id, Expansion_Signal_Id__c, StageName, IsClosed, IsWon, Amount, CloseDate, "
+            "CreatedDate, LastModifiedDate FROM Opportunity WHERE Expansion_Signal_Id__c != null "
+            "AND LastModifiedDate >= 2026-01-03T12:00:00Z")
+    found = sf_client.query_all(soql)
+    assert found["totalSize"] == 3 and len(salesforce_emulator.calls("query.more")) == 1
+    record = found["records"][0]
+    assert list(record)[1:] == ["Id", "Expansion_Signal_Id__c", "StageName", "IsClosed", "IsWon",
+                                "Amount", "CloseDate", "CreatedDate", "LastModifiedDate"]
+    assert [(r["Expansion_Signal_Id__c"], r["IsWon"], r["Amount"]) for r in found["records"]] == [
+        ("sig-1", True, 100.0), ("sig-3", True, 300.0), ("sig-4", True, 400.0)]
+    assert record["CreatedDate"] == "2026-01-01T08:00:00.000+0000"
+    assert record["LastModifiedDate"] == "2026-01-03T12:00:00.120+0000"
+    assert record["CloseDate"] == "2026-03-31"
+
+
+@pytest.mark.parametrize(
+    ("where", "error_code"),
+    [
+        ("CreatedDate > 2026-01-01", "INVALID_FIELD"),  # a date for a dateTime field
+        ("CloseDate > 2026-01-01T00:00:00Z", "INVALID_FIELD"),  # and the other way round
+        ("CreatedDate > '2026-01-01T00:00:00Z'", "INVALID_FIELD"),  # quoted
+        ("Name > 2026-01-01", "INVALID_FIELD"),
+        ("CreatedDate > 2026-01-01T00:00:00", "MALFORMED_QUERY"),  # no zone
+        ("CreatedDate > 2026-13-01T00:00:00Z", "MALFORMED_QUERY"),
+        ("CloseDate > 2026-02-30", "MALFORMED_QUERY"),
+    ],
+)
+def test_dates_filter_only_fields_of_their_type(sf_client, where, error_code):
+    error = assert_400(lambda: sf_client.query(f"SELECT Id FROM Opportunity WHERE {where}"),
+                       error_code)
+    if error_code == "INVALID_FIELD" and "Name" not in where:
+        assert "must be of type date" in error["message"]
+
+
+def test_a_reset_puts_the_wall_clock_back(salesforce_emulator, sf_client):
+    Clock(salesforce_emulator, at("2001-01-01T00:00:00"))
+    salesforce_emulator.reset()
+    account = sf_client.Account.create({"Name": "A"})["id"]
+    assert not sf_client.Account.get(account)["CreatedDate"].startswith("2001-")
 
 
 @pytest.mark.parametrize(

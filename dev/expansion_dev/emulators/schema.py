@@ -88,6 +88,9 @@ OPPORTUNITY_STAGES = (
     "Closed Won",
     "Closed Lost",
 )
+# The stages that close an Opportunity, and whether each is a win (in a real org, the
+# IsClosed and IsWon of each OpportunityStage record; these are the standard ones).
+CLOSED_STAGES = {"Closed Won": True, "Closed Lost": False}
 OPPORTUNITY_TYPES = (
     "Existing Customer - Upgrade",
     "Existing Customer - Replacement",
@@ -173,6 +176,9 @@ OPPORTUNITY = ObjectSpec(
         FieldSpec("Amount", CURRENCY),
         FieldSpec("Description", TEXTAREA, 32000),
         SIGNAL_ID_ON_ACTIVITY,
+        # Derived from StageName by the org (sf_store.Org._derive), never written.
+        FieldSpec("IsClosed", BOOLEAN, writable=False, label="Closed"),
+        FieldSpec("IsWon", BOOLEAN, writable=False, label="Won"),
     ),
 )
 

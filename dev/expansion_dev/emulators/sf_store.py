@@ -18,6 +18,7 @@ from typing import Any
 from expansion_dev.emulators import sf_ids
 from expansion_dev.emulators.schema import (
     BOOLEAN,
+    CLOSED_STAGES,
     DATE,
     EMAIL,
     NUMBER_TYPES,
@@ -139,7 +140,8 @@ class Org:
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self.lock = threading.RLock()
         self.ids = sf_ids.IdFactory()
-        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self._default_clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self.clock = self._default_clock  # a test may set a fixed one; clear() puts this back
         self.current_user_id: str | None = None
         self._records: dict[str, dict[str, dict[str, Any]]] = {}
         # (object, field) -> lower-cased value -> ids; lists, since a non-unique
@@ -292,6 +294,7 @@ class Org:
             self._undo = None
             self.ids.reset()
             self.current_user_id = None
+            self.clock = self._default_clock
 
     def iter_records(self, spec: ObjectSpec) -> Iterator[dict[str, Any]]:
         with self.lock:
@@ -326,6 +329,10 @@ class Org:
             record["Name"] = " ".join(
                 p for p in (record.get("FirstName"), record.get("LastName")) if p
             )
+        if spec.name == "Opportunity":
+            stage = record.get("StageName")
+            record["IsClosed"] = stage in CLOSED_STAGES
+            record["IsWon"] = CLOSED_STAGES.get(stage, False)
 
     @staticmethod
     def _check_writable(spec: ObjectSpec, values: dict[str, Any]) -> None:

@@ -6,9 +6,12 @@
     [ORDER BY f [ASC|DESC]] [LIMIT n] [OFFSET n]
 
 Values: 'escaped strings' (the escapes `format_soql` emits), numbers, true,
-false, null, YYYY-MM-DD dates. Text comparison is case-insensitive, as in
-Salesforce. Anything else (relationship paths, functions, GROUP BY) is
-rejected with MALFORMED_QUERY rather than guessed at.
+false, null, YYYY-MM-DD dates and dateTimes (YYYY-MM-DDThh:mm:ss[.sss] with Z,
++hh:mm or +hhmm). Text comparison is case-insensitive, as in Salesforce; dates
+and dateTimes compare as such (2026-01-01T01:00:00+01:00 is midnight UTC), and
+only on a field of their own type, unquoted, as Salesforce requires (else
+INVALID_FIELD). Anything else (relationship paths, functions, date literals such
+as TODAY, GROUP BY) is rejected with MALFORMED_QUERY rather than guessed at.
 """
 
 from __future__ import annotations
@@ -16,10 +19,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from expansion_dev.emulators import sf_ids
 from expansion_dev.emulators.schema import (
+    DATE,
+    DATETIME,
     ID,
     REFERENCE,
     TEXT_TYPES,
@@ -40,6 +46,10 @@ TOKEN_RE = re.compile(
     )""",
     re.VERBOSE,
 )
+DATETIME_LITERAL = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:?\d{2})$"
+)
+TEMPORAL_TYPES = frozenset({DATE, DATETIME})
 ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 KEYWORDS = {
     "select",
@@ -305,12 +315,14 @@ class _Parser:
 
     def value(self, fspec: FieldSpec) -> Any:
         kind, raw = self.next()
+        if kind == "date":
+            return _temporal(fspec, raw)
+        if fspec.type in TEMPORAL_TYPES and kind in ("string", "number"):
+            raise _wrong_filter_type(fspec)
         if kind == "string":
             return _normal(fspec, unescape(raw))
         if kind == "number":
             return float(raw)
-        if kind == "date":
-            return raw
         if kind == "word" and raw.lower() in ("true", "false"):
             return raw.lower() == "true"
         if kind == "word" and raw.lower() == "null":
@@ -318,10 +330,39 @@ class _Parser:
         raise malformed(f"unexpected token: '{raw}', expected a value")
 
 
+def _wrong_filter_type(fspec: FieldSpec) -> ApiError:
+    kind = {DATE: "date", DATETIME: "dateTime"}.get(fspec.type, fspec.type)
+    quoted = "should not" if fspec.type in TEMPORAL_TYPES else "should"
+    return ApiError(
+        400,
+        "INVALID_FIELD",
+        f"value of filter criterion for field '{fspec.name}' must be of type {kind} and "
+        f"{quoted} be enclosed in quotes",
+    )
+
+
+def _temporal(fspec: FieldSpec, raw: str) -> date | datetime:
+    """A date or dateTime literal, for a field of its own type only."""
+    is_datetime = "T" in raw
+    if fspec.type not in TEMPORAL_TYPES or is_datetime != (fspec.type == DATETIME):
+        raise _wrong_filter_type(fspec)
+    if is_datetime and not DATETIME_LITERAL.match(raw):
+        raise malformed(f"invalid dateTime literal: '{raw}'")
+    try:
+        return _normal(fspec, raw)
+    except ValueError:
+        raise malformed(f"invalid date literal: '{raw}'") from None
+
+
 def _normal(fspec: FieldSpec, value: Any) -> Any:
-    """Comparable form: ids in 18-character form, text lower-cased."""
+    """Comparable form: ids in 18-character form, text lower-cased, dates and dateTimes
+    (the org keeps dateTimes as text like 2026-01-02T03:04:05.000+0000) as such."""
     if value is None:
         return None
+    if fspec.type == DATETIME and isinstance(value, str):
+        return datetime.fromisoformat(value).astimezone(UTC)
+    if fspec.type == DATE and isinstance(value, str):
+        return date.fromisoformat(value[:10])
     if fspec.type in (ID, REFERENCE):
         return (sf_ids.normalize(value) or str(value)).lower()
     if fspec.type in TEXT_TYPES and isinstance(value, str):
