@@ -29,88 +29,21 @@ from datetime import date
 
 import duckdb
 
+from expansion_signals.backtest import compound_results, episode_signal_counts_sql
+
 CORE_MOTIONS = ("seat", "consumption", "cross_sell", "tier")
 TARGET_MIX = {"seat": 0.40, "consumption": 0.30, "cross_sell": 0.20, "tier": 0.10}
 COMPOUND_MIN_SIGNALS = 3
 COMPOUND_MIN_CATEGORIES = 3
 
 
-def _recent_event(event_types: str, name: str) -> str:
-    """A marketing event of these types in the 30 days ending the episode's first day."""
-    return (f"exists (select 1 from staging.stg_marketing_events m "
-            f"where m.account_id = ep.account_id and m.occurred_on between ep.d - 29 and ep.d "
-            f"and m.event_type in ({event_types})) as {name}")
-
-
-# The compound rule read on each matured episode's first day, from the daily
-# history the warehouse keeps: the signal columns of account_health that the
-# history can replay (limits through the usage plays firing, health, outcomes,
-# budget cycle, new department, executive engagement, buying events, new
-# stakeholders). Single-signal: at most one of them true.
-EPISODE_COMPOUND_SQL = f"""
-with episodes as (
-    select e.signal_id, e.account_id, e.episode_start as d, e.converted
-    from intermediate.int_episode_outcomes e
-    where e.is_matured
-),
-flags as (
-    select
-        ep.*,
-        exists (select 1 from intermediate.int_trigger_days t
-                where t.account_id = ep.account_id and t.date_day = ep.d
-                  and t.play_id in ('seat_expansion', 'consumption_commit', 'tier_upgrade'))
-            as usage_limits,
-        exists (select 1 from staging.stg_account_outcomes o
-                where o.account_id = ep.account_id and o.achieved_on between ep.d - 89 and ep.d)
-            as outcome_achieved,
-        coalesce((select h.health_score >= 70 from intermediate.int_health_daily h
-                  where h.account_id = ep.account_id and h.date_day = ep.d), false)
-            as outcome_healthy,
-        coalesce((select case when make_date(year(ep.d), a.fiscal_year_start_month, 1) > ep.d
-                              then make_date(year(ep.d), a.fiscal_year_start_month, 1)
-                              else make_date(year(ep.d) + 1, a.fiscal_year_start_month, 1)
-                         end <= ep.d + 90
-                  from staging.stg_accounts a where a.account_id = ep.account_id), false)
-            as org_budget_cycle,
-        exists (select 1 from intermediate.int_trigger_days t
-                where t.account_id = ep.account_id and t.date_day = ep.d
-                  and t.play_id = 'departmental_expansion') as org_new_department,
-        (select count(*) filter (where c.occurred_on > ep.d - 30) >
-                greatest(0, count(*) filter (where c.occurred_on <= ep.d - 30))
-         from staging.stg_crm_activities c
-         where c.account_id = ep.account_id and c.contact_is_executive
-           and c.occurred_on between ep.d - 59 and ep.d) as org_exec_rising,
-        {_recent_event("'pricing_page_view', 'tier_comparison_view'", "buying_pricing")},
-        {_recent_event("'feature_inquiry'", "buying_inquiry")},
-        {_recent_event("'webinar_attended', 'expansion_content_view'", "buying_content")},
-        exists (select 1 from staging.stg_crm_activities c
-                where c.account_id = ep.account_id and c.occurred_on between ep.d - 29 and ep.d
-                  and not exists (select 1 from staging.stg_crm_activities p
-                                  where p.account_id = c.account_id
-                                    and p.contact_email = c.contact_email
-                                    and p.occurred_on between ep.d - 209 and ep.d - 30))
-            as buying_stakeholders
-    from episodes ep
-),
-counted as (
-    select *,
-        usage_limits::int + outcome_achieved::int + outcome_healthy::int
-            + org_budget_cycle::int + org_new_department::int + org_exec_rising::int
-            + buying_pricing::int + buying_inquiry::int + buying_content::int
-            + buying_stakeholders::int as signal_count,
-        usage_limits::int + (outcome_achieved or outcome_healthy)::int
-            + (org_budget_cycle or org_new_department or org_exec_rising)::int
-            + (buying_pricing or buying_inquiry or buying_content or buying_stakeholders)::int
-            as signal_categories
-    from flags
-)
-select signal_count >= {COMPOUND_MIN_SIGNALS} and signal_categories >= {COMPOUND_MIN_CATEGORIES},
-       count(*), count(*) filter (where converted)
-from counted
-where signal_count <= 1
-   or (signal_count >= {COMPOUND_MIN_SIGNALS} and signal_categories >= {COMPOUND_MIN_CATEGORIES})
-group by 1
-"""
+# The matured episodes of the build, each with its conversion; the account's signals on
+# the episode's first day come from the backtest's replay of the daily history.
+EPISODE_COMPOUND_SQL = episode_signal_counts_sql("""
+    select account_id, episode_start as d, converted
+    from intermediate.int_episode_outcomes
+    where is_matured
+""")
 
 
 @dataclass
@@ -207,8 +140,9 @@ def compute(con: duckdb.DuckDBPyConnection) -> DemoFigures:
               and closed_on > ?::date - 365 and closed_on <= ?::date
             group by motion order by motion
         """, [as_of, as_of]).fetchall()}
-    rows = con.execute(EPISODE_COMPOUND_SQL).fetchall()
-    by_kind = {bool(r[0]): (r[1], r[2]) for r in rows}
+    rule, = (r for r in compound_results(con.execute(EPISODE_COMPOUND_SQL).fetchall(),
+                                         COMPOUND_MIN_SIGNALS, COMPOUND_MIN_CATEGORIES)
+             if r.rule == "signals_and_categories")
     return DemoFigures(
         as_of=as_of,
         active_accounts=active,
@@ -218,10 +152,10 @@ def compute(con: duckdb.DuckDBPyConnection) -> DemoFigures:
         median_episode_age_days=None if median_age is None else float(median_age),
         plays_firing=plays,
         won_expansion_arr=arr,
-        compound_episodes=by_kind.get(True, (0, 0))[0],
-        compound_converted=by_kind.get(True, (0, 0))[1],
-        single_episodes=by_kind.get(False, (0, 0))[0],
-        single_converted=by_kind.get(False, (0, 0))[1],
+        compound_episodes=rule.compound_episodes,
+        compound_converted=rule.compound_conversions,
+        single_episodes=rule.single_episodes,
+        single_converted=rule.single_conversions,
     )
 
 
