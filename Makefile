@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint bench-models bench-sync bench-replay emulators clean
+.PHONY: demo test lint bench-models bench-sync bench-backtest bench-replay emulators clean
 
 $(INSTALLED): pyproject.toml setup.py dev/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ bench-models: $(INSTALLED)
 
 bench-sync: $(INSTALLED)
 	$(BIN)/python bench/bench_sync.py
+
+bench-backtest: $(INSTALLED)
+	$(BIN)/python bench/bench_backtest.py --reuse
 
 bench-replay: $(INSTALLED)
 	$(BIN)/python bench/replay_daily_runs.py
