@@ -9,7 +9,9 @@ The order matters for exactly-once delivery:
 4. Salesforce: opportunities, then signals (which point at them), then tasks
    (which point at either); each acknowledged batch is committed before the
    next is sent;
-5. Slack: intent recorded, message posted, ts committed, intent removed.
+5. Slack: intent recorded, message posted, ts committed, intent removed;
+6. the read-back: the Opportunities the sync opened that changed since the
+   last read, into the warehouse (readback.py), the watermark moved with them.
 `checkpoint(name)` is called between these steps; tests use it to stop a run
 at every step and check that the next run neither duplicates nor loses.
 """
@@ -28,7 +30,7 @@ from expansion_signals import exit_codes
 from expansion_signals.config import SyncSettings
 from expansion_signals.connections import SalesforceConnection
 from expansion_signals.errors import SyncAborted, describe
-from expansion_signals.ledger import Ledger, LockHeld, SlackRecipients
+from expansion_signals.ledger import Ledger, LockHeld, SlackRecipients, now
 from expansion_signals.mapping import Mapping
 from expansion_signals.plan import (
     Plan,
@@ -37,6 +39,7 @@ from expansion_signals.plan import (
     plan_sync,
     volume_check,
 )
+from expansion_signals.readback import ReadBack, ReadbackTable, fetch, signal_ids, to_rows
 from expansion_signals.salesforce_writer import (
     RecordResult,
     SalesforceWriter,
@@ -52,6 +55,7 @@ from expansion_signals.types import (
     Notice,
     Operation,
     Owner,
+    Play,
     RecordKind,
     RecordWrite,
     SignalRow,
@@ -74,6 +78,7 @@ class RunResult:
     plan: Plan | None = None
     error: str | None = None
     failures: list[Operation] = field(default_factory=list)
+    readback: ReadBack | None = None  # None: the run read nothing back (preview, held, failed)
 
     @property
     def exit_code(self) -> int:
@@ -140,6 +145,7 @@ class SyncRun:
         self.accept_volume = accept_volume  # --accept-volume: the guard lets this run through
         self.held: str | None = None  # why the volume guard held the run
         self.new_opportunities = 0  # Opportunities Salesforce acknowledged as created
+        self.readback: ReadBack | None = None
 
     @property
     def mode(self) -> str:
@@ -163,7 +169,7 @@ class SyncRun:
             self.ledger.finish_run(self.run_id, status, self.counts, self.held,
                                    self.new_opportunities)
             result = RunResult(self.run_id, self.mode, status, self.counts, plan, self.held,
-                               self.failures)
+                               self.failures, self.readback)
         except Exception as error:
             self._flush()  # what was acknowledged before the failure stays committed
             code, message = describe(error)
@@ -171,7 +177,7 @@ class SyncRun:
             self.ledger.finish_run(self.run_id, FAILED, self.counts, text,
                                    self.new_opportunities)
             result = RunResult(self.run_id, self.mode, FAILED, self.counts, plan, text,
-                               self.failures)
+                               self.failures, self.readback)
         except BaseException:
             self.ledger.finish_run(self.run_id, "interrupted", self.counts, "interrupted")
             raise
@@ -214,6 +220,8 @@ class SyncRun:
             self._apply_slack(plan, known, blocked)
         else:
             self._log_planned(plan, [], plan.notices)
+        if self.sf:
+            self._read_back(snapshot.plays)
         return plan
 
     def _volume_held(self, plan: Plan) -> bool:
@@ -323,6 +331,50 @@ class SyncRun:
         upserted again, by external id, with no duplicate)."""
         if self.ledger.flush_acknowledged(self.run_id):
             self.checkpoint("salesforce.committed")
+
+    # --- the read-back -------------------------------------------------------------------
+
+    def _read_back(self, plays: dict[str, Play]) -> None:
+        """The Opportunities the sync opened, as they stand in Salesforce, into the warehouse.
+
+        A query that fails for good is one failed operation (the run is partial) and
+        moves nothing: the next run reads from the same watermark. A fatal error
+        (auth, the daily allocation) fails the run, as it does for the writes.
+        """
+        assert self.sf is not None and self.salesforce is not None
+        table = ReadbackTable(self.db)
+        since = table.watermark()
+        table.ensure()
+        try:
+            records = fetch(self.salesforce, self.mapping, self.settings.retry, since)
+        except Exception as error:
+            self.sf.abort_if_fatal(error)
+            code, message = describe(error)
+            op = Operation("salesforce", "readback.opportunity", None, "failed",
+                           error_code=code, error_message=message[:500],
+                           detail="read again from the same watermark on the next run")
+            self.ledger.log(self.run_id, [op])
+            self.failures.append(op)
+            self._count("readback.failed")
+            return
+        self.checkpoint("readback.fetched")
+        rows, skipped, through = to_rows(
+            records, self.mapping, self.ledger.signal_keys(signal_ids(records, self.mapping)),
+            plays, now(), since)
+        stored = table.store(self.run_id, rows, since, through)
+        self.ledger.log(self.run_id, [
+            Operation("salesforce", "readback.opportunity", row.expansion_signal_id, "ok",
+                      remote_id=row.opportunity_id, detail=row.stage_name) for row in stored
+        ] + [
+            Operation("salesforce", "readback.opportunity", signal_id, "skipped",
+                      remote_id=opportunity_id, detail="the ledger does not know this signal")
+            for opportunity_id, signal_id in skipped
+        ])
+        self.readback = ReadBack(len(stored), sum(1 for r in stored if r.is_won), len(skipped))
+        self._count("readback.opportunities", self.readback.read)
+        self._count("readback.won", self.readback.won)
+        self._count("readback.skipped", self.readback.skipped)
+        self.checkpoint("readback.stored")
 
     # --- Slack ---------------------------------------------------------------------------
 

@@ -9,7 +9,9 @@
   "maybe sent": the channel is searched before sending again.
 * runs: one row per run (mode, status, counts, error). A run whose process
   died stays `running` until the next run takes the lock, which closes it as
-  `abandoned`.
+  `abandoned`. `readback_through`: the latest LastModifiedDate of the
+  Opportunities the run read back (expansion_signals.readback); the largest is the
+  read-back's watermark.
 * operations: one row per record or message a run planned, sent or failed.
 * run_lock: one row while a run holds the lock.
 * slack_recipients: per owner email, the Slack user and direct-message
@@ -55,11 +57,13 @@ DDL = (
         sf_signal_id varchar, sf_opportunity_id varchar, sf_task_id varchar, sf_error varchar,
         slack_channel varchar, slack_ts varchar, slack_urgency varchar, slack_error varchar,
         updated_at timestamp, account_id varchar, play_id varchar, product varchar,
-        episode_start date, sla_due date, backlog varchar)""",
-    # Ledgers made before the state kept the signal's key, then its SLA date and backlog mark.
+        episode_start date, sla_due date, backlog varchar, motion varchar)""",
+    # Ledgers made before the state kept the signal's key, then its SLA date and backlog mark,
+    # then its play's motion (the read-back's).
     *(f"alter table {SCHEMA}.signal_state add column if not exists {column}"
       for column in ("account_id varchar", "play_id varchar", "product varchar",
-                     "episode_start date", "sla_due date", "backlog varchar")),
+                     "episode_start date", "sla_due date", "backlog varchar",
+                     "motion varchar")),
     f"""create table if not exists {SCHEMA}.slack_intents (
         notice_id varchar primary key, run_id varchar, kind varchar, channel varchar,
         thread_ts varchar, signal_ids varchar, urgency varchar, posted_after varchar,
@@ -67,9 +71,11 @@ DDL = (
     f"""create table if not exists {SCHEMA}.runs (
         run_id varchar primary key, mode varchar, status varchar, as_of date,
         started_at timestamp, finished_at timestamp, counts varchar, error varchar,
-        new_opportunities integer)""",
-    # Ledgers made before runs counted the Opportunities they created (the volume guard).
+        new_opportunities integer, readback_through timestamp)""",
+    # Ledgers made before runs counted the Opportunities they created (the volume guard),
+    # and before they read Opportunities back.
     f"alter table {SCHEMA}.runs add column if not exists new_opportunities integer",
+    f"alter table {SCHEMA}.runs add column if not exists readback_through timestamp",
     f"""create table if not exists {SCHEMA}.operations (
         run_id varchar, seq integer, logged_at timestamp, destination varchar, action varchar,
         signal_id varchar, owner varchar, outcome varchar, remote_id varchar,
@@ -341,14 +347,28 @@ class Ledger:
         backlog = backlog or {}
         self.update_states(
             ("status", "last_seen", "owner_email", "account_name", "account_id", "play_id",
-             "product", "episode_start", "sla_due", "backlog"),
+             "product", "episode_start", "sla_due", "backlog", "motion"),
             [
                 (r.signal_id, known[r.signal_id].status if r.signal_id in known else OPEN,
                  r.as_of, r.owner_email, r.account_name, r.account_id, r.play_id, r.product,
-                 r.episode_start, r.sla_due_on, backlog.get(r.signal_id))
+                 r.episode_start, r.sla_due_on, backlog.get(r.signal_id), r.motion)
                 for r in rows
             ],
         )
+
+    def signal_keys(self, signal_ids: Iterable[str]) -> dict[str, tuple[str | None, ...]]:
+        """(account_id, play_id, motion) of each of these signals the ledger knows."""
+        wanted = sorted(set(signal_ids))
+        found: dict[str, tuple[str | None, ...]] = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            rows = self.db.execute(
+                f"select signal_id, account_id, play_id, motion from {SCHEMA}.signal_state "
+                f"where signal_id in ({', '.join(['?'] * len(part))})",
+                part,
+            )
+            found.update((str(r[0]), tuple(r[1:])) for r in rows)
+        return found
 
     # --- Salesforce results --------------------------------------------------------------
 

@@ -92,7 +92,8 @@ class SalesforceWriter:
         return self.connection.call(action, self.policy)
 
     @staticmethod
-    def _abort_if_fatal(error: BaseException) -> None:
+    def abort_if_fatal(error: BaseException) -> None:
+        """SyncAborted for an error that would fail every call the same way; else nothing."""
         if isinstance(error, SyncAborted):
             raise error
         if classify(error) in (Kind.FATAL, Kind.EXPIRED_SESSION):
@@ -114,7 +115,7 @@ class SalesforceWriter:
             try:
                 found = self._call(lambda sf, q=soql: sf.query_all(q))
             except Exception as error:
-                self._abort_if_fatal(error)
+                self.abort_if_fatal(error)
                 raise
             for email in chunk:
                 self._owners.setdefault(email, None)
@@ -208,7 +209,7 @@ class SalesforceWriter:
         except RecordsLeftTransient:
             pass  # what is left keeps its transient error and is sent again next run
         except Exception as error:
-            self._abort_if_fatal(error)
+            self.abort_if_fatal(error)
             code, message = describe(error)
             for index in pending:
                 results[index] = RecordResult(records[index].write, None, code, message, False)
@@ -272,7 +273,7 @@ class SalesforceWriter:
         try:
             ids, failures = self._call(run)
         except Exception as error:
-            self._abort_if_fatal(error)
+            self.abort_if_fatal(error)
             code, message = describe(error)
             return [RecordResult(r.write, None, code, message, False) for r in records]
         results = []

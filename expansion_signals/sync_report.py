@@ -108,7 +108,8 @@ def result_lines(result: RunResult) -> list[str]:
                 "Nothing was written; check the mart, then rerun with --accept-volume to let "
                 "it through once. What it would have done:"]
         return head + (plan_lines(result.plan) if result.plan else [])
-    lines = [f"Sync run {result.run_id}: {result.status}"]
+    lines = [f"Sync run {result.run_id}: {result.status}"
+             + (f"; {result.readback.sentence()}" if result.readback else "")]
     if result.error:
         lines.append(f"  error: {result.error}")
     for key, value in sorted(result.counts.items()):
@@ -118,5 +119,5 @@ def result_lines(result: RunResult) -> list[str]:
                      "retried on the next run:")
         for op in result.failures[:FAILURES_SHOWN]:
             detail = f"{op.error_code} {op.error_message or ''}".strip()
-            lines.append(f"    {op.action} {op.signal_id}: {detail}")
+            lines.append(f"    {op.action}{f' {op.signal_id}' if op.signal_id else ''}: {detail}")
     return lines

@@ -115,6 +115,7 @@ class SignalState:
     # Task and a mention in the backlog digest; "record": its record only).
     sla_due: date | None = None
     backlog: str | None = None
+    motion: str | None = None  # the play's, for the Opportunities read back
 
     @property
     def key(self) -> tuple[str, str, str] | None:

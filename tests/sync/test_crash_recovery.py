@@ -66,6 +66,13 @@ def assert_exactly_once(mart, salesforce_emulator, slack_emulator, rows: list[di
     for signal_id in ids:
         assert states[signal_id].slack_ts in posted, signal_id
         assert states[signal_id].sf_signal_id and states[signal_id].sf_task_id
+    # Every Opportunity is read back as it stands now.
+    opportunities = {r["Id"]: r["LastModifiedDate"]
+                     for r in salesforce_emulator.records("Opportunity")}
+    read_back = mart.query("select opportunity_id, last_modified_at "
+                           "from expansion_sync.opportunity_readback")
+    assert opportunities and {o: f"{m:%Y-%m-%dT%H:%M:%S.%f}"[:23] + "+0000"
+                              for o, m in read_back} == opportunities
 
 
 def setup(salesforce_emulator, slack_emulator, settings):

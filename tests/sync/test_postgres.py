@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from expansion_dev.marts import write_sync_marts
@@ -10,6 +11,7 @@ from expansion_dev.marts import write_sync_marts
 from expansion_signals.engine import SyncRun
 from expansion_signals.ledger import Ledger, LockHeld
 from expansion_signals.mapping import load_mapping
+from expansion_signals.readback import ReadBack
 from expansion_signals.warehouse import SIGNAL_COLUMNS, Database, connect_postgres
 from tests.support.postgres import PostgresServer, postgres_cluster
 from tests.sync.conftest import AS_OF, OWNER, signal_row
@@ -49,7 +51,8 @@ def test_sync_on_postgres_writes_once_and_then_nothing(warehouse, settings, conn
     salesforce_emulator.reset_counters()
     again = run()
     assert again.plan is not None and again.plan.empty
-    assert salesforce_emulator.calls() == [] and len(slack_emulator.messages()) == 4
+    assert [c.kind for c in salesforce_emulator.calls()] == ["query"]  # the read-back
+    assert len(slack_emulator.messages()) == 4
 
 
 def test_lock_on_postgres(warehouse):
@@ -87,3 +90,32 @@ def test_slack_recipients_are_remembered_on_postgres(warehouse, settings, slack,
     assert warehouse.execute("select owner_email, user_id from expansion_sync.slack_recipients"
                              ) == [(OWNER, user)]
 
+
+
+def test_read_back_on_postgres(warehouse, settings, connection, salesforce_emulator, sf_client):
+    account = salesforce_emulator.seed_account("Acme")
+    warehouse.execute("update marts.expansion_signals set crm_account_id = ?", [account])
+
+    def run():
+        return SyncRun(warehouse, settings, load_mapping(), connection, None).run()
+
+    def stored() -> dict[str, tuple]:
+        return {r[0]: r[1:] for r in warehouse.execute(
+            "select expansion_signal_id, account_id, motion, stage_name, is_closed, is_won, "
+            "amount, close_date from expansion_sync.opportunity_readback")}
+
+    assert SyncRun(warehouse, settings, load_mapping(), connection, None,
+                   dry_run=True).run().readback is None
+    assert not warehouse.table_exists("expansion_sync", "opportunity_readback")
+    first = run()
+    assert first.status == "ok" and first.readback == ReadBack(read=4, won=0)
+    assert stored()["sig-00002"] == ("acc-00002", "seat", "Prospecting", False, False, None,
+                                     date(2027, 2, 8))
+    opportunity = salesforce_emulator.find("Opportunity", "Expansion_Signal_Id__c", "sig-00002")
+    sf_client.Opportunity.update(opportunity[0]["Id"], {"StageName": "Closed Won",
+                                                        "Amount": 31000.5})
+    second = run()
+    assert second.status == "ok" and second.readback == ReadBack(read=1, won=1)
+    assert stored()["sig-00002"][2:6] == ("Closed Won", True, True, 31000.5)
+    assert run().readback == ReadBack(read=0, won=0)
+    assert len(stored()) == 4

@@ -49,9 +49,10 @@ def test_first_run_creates_exactly_the_expected_records(mart, run_sync, salesfor
     assert tasks["sig-00001"]["OwnerId"] == owner
     # No Salesforce user for the email: the integration user owns the task.
     assert tasks["sig-00003"]["OwnerId"] == salesforce_emulator.integration_user_id
-    # One owner query, one collection call per object.
+    # One owner query, one collection call per object, then the read-back query.
     kinds = [c.kind for c in salesforce_emulator.calls()]
-    assert kinds == ["query", "composite.upsert", "composite.upsert", "composite.upsert"]
+    assert kinds == ["query", "composite.upsert", "composite.upsert", "composite.upsert",
+                     "query"]
 
 
 def test_second_run_without_change_makes_no_write_call(mart, run_sync, salesforce_emulator):
@@ -62,7 +63,8 @@ def test_second_run_without_change_makes_no_write_call(mart, run_sync, salesforc
     salesforce_emulator.reset_counters()
     again = run_sync(slack_client=None)
     assert again.status == "ok" and again.plan is not None and again.plan.writes == []
-    assert salesforce_emulator.calls() == []
+    [readback] = salesforce_emulator.calls()  # only the read-back query
+    assert readback.kind == "query" and "FROM+Opportunity" in readback.query
 
 
 def test_changed_signal_updates_and_vanished_one_resolves_after_cooldown(
@@ -152,7 +154,7 @@ def test_owner_lookup_escapes_the_email_and_runs_once_per_owner(mart, run_sync,
     mart.write([signal_row(n, owner_email=tricky) for n in range(3)])
     assert run_sync(slack_client=None).status == "ok"
     assert {t["OwnerId"] for t in salesforce_emulator.records(TASK)} == {owner}
-    [query] = salesforce_emulator.calls("query")
+    query, _readback = salesforce_emulator.calls("query")
     assert "o\\'brien\\\\x@example.com" in query.query or "o%5C%27brien" in query.query
 
 
