@@ -7,6 +7,7 @@ import os
 import sys
 import textwrap
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, NoReturn
 
 import yaml
@@ -176,6 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
                       help="show one owner's queue (default: every owner's accounts together)")
     _add_target(show, "warehouse to read")
 
+    report = commands.add_parser(
+        "report", help="write the RevOps report: one self-contained HTML page of NRR, the "
+                       "expansion mix, efficiency, the plays, thresholds and the work queue")
+    report.add_argument("--output", "-o", type=Path, default=None, metavar="PATH",
+                        help="the HTML file to write (default: report.html in the work folder, "
+                             "EXPANSION_WORK_DIR)")
+    _add_target(report, "warehouse to read")
+
     emulators = commands.add_parser(
         "emulators", help="run local Salesforce and Slack emulators for the demo and tests")
     emulators.add_argument("--salesforce-port", type=_port, default=8443,
@@ -287,6 +296,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     return exit_codes.OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from expansion_signals.report_command import write_report
+
+    path = write_report(args.output, args.target)
+    print(f"Report: {path}")
+    return exit_codes.OK
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     from expansion_signals.sync_command import run_sync_command
 
@@ -345,6 +362,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("\nThe demo book:")
     for line in compute_from_path(str(duckdb_path())).lines():
         print(textwrap.fill(line, width=96, initial_indent="  ", subsequent_indent="    "))
+    print()
+    cmd_report(argparse.Namespace(output=None, target=args.target))
     return code
 
 
@@ -363,6 +382,7 @@ COMMANDS = {
     "sync": cmd_sync,
     "demo": cmd_demo,
     "show": cmd_show,
+    "report": cmd_report,
     "emulators": cmd_emulators,
 }
 
