@@ -19,6 +19,7 @@ demo: $(INSTALLED)
 
 test: $(INSTALLED)
 	scripts/ensure-postgres.sh
+	scripts/ensure-chromium.sh
 	$(BIN)/ruff check expansion_signals dev tests bench setup.py
 	$(BIN)/pytest
 
