@@ -11,7 +11,7 @@
     - expansion_driven_ndr: the trailing-12-month NRR (the cohort of
       nrr_by_motion) counting as expansion only the cohort's won expansions
       that an episode preceded within the conversion window (or that carry
-      its signal id): int_won_expansion_matches. Price uplifts are not
+      its signal id): int_opportunity_matches. Price uplifts are not
       expansions of a play, so they are out.
     - expansion_arr_per_owner: the quarter's expansion ARR over the owners
       of its active accounts (the owner as of as_of).
@@ -37,9 +37,10 @@ movements as (
 
 ),
 
-matches as (
+won_matches as (
 
-    select * from {{ ref('int_won_expansion_matches') }}
+    select * from {{ ref('int_opportunity_matches') }}
+    where is_won
 
 ),
 
@@ -75,7 +76,7 @@ quarters as (
 
 signal_led as (
 
-    select distinct opportunity_id from matches
+    select distinct opportunity_id from won_matches
 
 ),
 
@@ -238,11 +239,11 @@ signal_led_in_year as (
 
 episode_wins as (
 
-    select distinct quarters.quarter_start, matches.opportunity_id, matches.amount
+    select distinct quarters.quarter_start, won_matches.opportunity_id, won_matches.amount
     from quarters
-    inner join matches
-        on matches.episode_start >= quarters.quarter_start
-        and matches.episode_start <= quarters.quarter_end
+    inner join won_matches
+        on won_matches.episode_start >= quarters.quarter_start
+        and won_matches.episode_start <= quarters.quarter_end
 
 ),
 

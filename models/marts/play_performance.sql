@@ -80,7 +80,8 @@ fired_accounts as (
 announced as (
 
     select distinct opportunity_id, play_id
-    from {{ ref('int_won_expansion_matches') }}
+    from {{ ref('int_opportunity_matches') }}
+    where is_won
 
 ),
 

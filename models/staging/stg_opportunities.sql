@@ -3,13 +3,7 @@
     (expansion_sync.opportunity_readback, once a sync has run). The read-back
     is the fresher copy of the same record, so a raw row for an Opportunity
     it holds (same id or same signal) is left out. -#}
-{%- set readback = none -%}
-{%- if execute -%}
-    {%- set readback = adapter.get_relation(
-        database=target.database,
-        schema=var('expansion_sync_schema'),
-        identifier='opportunity_readback') -%}
-{%- endif -%}
+{%- set readback = sync_relation('opportunity_readback') -%}
 
 with source as (
 

@@ -4,7 +4,7 @@
     account created within that window after episode_start), for how much,
     and the compound flag and urgency it last fired with where recorded.
 
-    Attribution is int_won_expansion_matches': the signal's own Opportunity
+    Attribution is int_opportunity_matches': the signal's own Opportunity
     exactly, else by account, motion and window. -#}
 {%- set window_days = var('expansion_conversion_window_days') | int -%}
 {%- set d = as_of_date() -%}
@@ -23,7 +23,8 @@ context as (
 
 matches as (
 
-    select * from {{ ref('int_won_expansion_matches') }}
+    select * from {{ ref('int_opportunity_matches') }}
+    where is_won
 
 ),
 

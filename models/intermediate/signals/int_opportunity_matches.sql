@@ -1,5 +1,5 @@
-{#- The attribution rule, in one place: which won expansion opportunity
-    belongs to which episode. An opportunity that carries an
+{#- The attribution rule, in one place: which expansion opportunity (won,
+    lost or open) belongs to which episode. An opportunity that carries an
     expansion_signal_id (one the sync opened, read back from the CRM) belongs
     to that signal exactly, whatever its account, motion or date; one without
     it belongs to every episode of a play of its motion on its account that
@@ -19,12 +19,13 @@ plays as (
 
 ),
 
-won_expansions as (
+expansion_opportunities as (
 
-    select opportunity_id, account_id, motion, created_on, closed_on, amount, expansion_signal_id
+    select
+        opportunity_id, account_id, motion, created_on, closed_on, amount, expansion_signal_id,
+        coalesce(is_won, false) as is_won
     from {{ ref('stg_opportunities') }}
     where opportunity_type = 'expansion'
-        and is_won
 
 ),
 
@@ -45,42 +46,44 @@ episode_plays as (
 by_signal_id as (
 
     select
-        won_expansions.opportunity_id,
+        expansion_opportunities.opportunity_id,
         episode_plays.signal_id,
         episode_plays.play_id,
         episode_plays.account_id,
         episode_plays.motion,
         episode_plays.episode_start,
-        won_expansions.created_on,
-        won_expansions.closed_on,
-        won_expansions.amount,
+        expansion_opportunities.created_on,
+        expansion_opportunities.closed_on,
+        expansion_opportunities.amount,
+        expansion_opportunities.is_won,
         true as is_exact
     from episode_plays
-    inner join won_expansions
-        on won_expansions.expansion_signal_id = episode_plays.signal_id
+    inner join expansion_opportunities
+        on expansion_opportunities.expansion_signal_id = episode_plays.signal_id
 
 ),
 
 by_window as (
 
     select
-        won_expansions.opportunity_id,
+        expansion_opportunities.opportunity_id,
         episode_plays.signal_id,
         episode_plays.play_id,
         episode_plays.account_id,
         episode_plays.motion,
         episode_plays.episode_start,
-        won_expansions.created_on,
-        won_expansions.closed_on,
-        won_expansions.amount,
+        expansion_opportunities.created_on,
+        expansion_opportunities.closed_on,
+        expansion_opportunities.amount,
+        expansion_opportunities.is_won,
         false as is_exact
     from episode_plays
-    inner join won_expansions
-        on won_expansions.account_id = episode_plays.account_id
-        and won_expansions.motion = episode_plays.motion
-        and won_expansions.created_on >= episode_plays.episode_start
-        and won_expansions.created_on <= {{ add_days(window_days, 'episode_plays.episode_start') }}
-    where won_expansions.expansion_signal_id is null
+    inner join expansion_opportunities
+        on expansion_opportunities.account_id = episode_plays.account_id
+        and expansion_opportunities.motion = episode_plays.motion
+        and expansion_opportunities.created_on >= episode_plays.episode_start
+        and expansion_opportunities.created_on <= {{ add_days(window_days, 'episode_plays.episode_start') }}
+    where expansion_opportunities.expansion_signal_id is null
 
 ),
 
@@ -102,6 +105,7 @@ select
     created_on,
     closed_on,
     amount,
+    is_won,
     is_exact,
     {{ days_between('episode_start', 'created_on') }} as days_to_conversion
 from final
