@@ -104,10 +104,14 @@ def table(headers: Sequence[str | Cell], rows: Sequence[Sequence[object]], *,
 
 def numbers(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Markup:
     """A chart's figures, folded away under the chart."""
+    def numeric(value: object) -> Cell:
+        if isinstance(value, Cell):
+            return Cell(value.content, f"{NUMERIC} {value.css}".strip(), value.data)
+        return Cell(value, NUMERIC)
+
     return tag("details", {"class": "numbers"}, tag("summary", {}, "The numbers"),
                table([Cell(h, NUMERIC if i else "") for i, h in enumerate(headers)],
-                     [[Cell(v, NUMERIC) if i else v for i, v in enumerate(row)]
-                      for row in rows]))
+                     [[numeric(v) if i else v for i, v in enumerate(row)] for row in rows]))
 
 
 def figure(chart: Markup, caption: Markup | str, figures: Markup | None = None) -> Markup:

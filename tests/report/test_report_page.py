@@ -137,6 +137,7 @@ def test_every_section_has_its_heading_and_the_page_loads_nothing():
     assert "<script" not in page and "<link" not in page and " src=" not in page
     assert "https://" not in page and "url(" not in page
     assert 'datetime="2026-11-24"' in page and "DuckDB file /tmp/warehouse.duckdb" in page
+    assert "Cell(" not in page and "Markup(" not in page  # no Python object shown as text
 
 
 def test_no_backtest_says_how_to_make_one_and_draws_nothing():
