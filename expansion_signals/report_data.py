@@ -113,7 +113,7 @@ class SignalWeek:
     new_high: int
     new_medium: int
     new_low: int
-    new_compound: int
+    new_signal_accounts: int
 
 
 @dataclass(frozen=True)

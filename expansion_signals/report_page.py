@@ -289,9 +289,9 @@ def funnel_section(funnel: Sequence[PlayFunnel]) -> Markup:
     ordered = sorted(funnel, key=lambda r: (-r.fired, r.play_id))
     chart = charts.funnel_chart(
         chart_id="funnel", title="Play funnel: fired, alerted, opportunity, won",
-        description="Per play, the signals that fired, were alerted to their owner, opened an "
-                    "opportunity and were won, each as a share of those that fired, with the "
-                    "SLA compliance of the tasks.",
+        description="Per play, the episodes that fired, were alerted by the sync, had an "
+                    "expansion opportunity of their own and were won, each as a share of those "
+                    "that fired, with the share that met the SLA.",
         stage_keys=[k for k, _ in FUNNEL_STAGES], stage_labels=[n for _, n in FUNNEL_STAGES],
         note_label="SLA met",
         rows=[charts.FunnelRow(
@@ -302,8 +302,10 @@ def funnel_section(funnel: Sequence[PlayFunnel]) -> Markup:
              formats.count(r.opportunities), formats.count(r.won),
              formats.count(r.sla_tracked), formats.count(r.sla_met),
              formats.percent(r.sla_compliance)] for r in ordered]
-    caption = ("Bars are shares of the signals that fired. SLA met: tasks done within the "
-               "play's SLA days, of those tracked.")
+    caption = ("Episodes over the history window; bars are shares of those that fired. "
+               "Opportunity: an expansion opportunity of the play's motion belonging to the "
+               "episode, at any stage. SLA met: of the episodes whose SLA date has passed, those "
+               "whose account had a CRM activity by then.")
     if never_synced:
         caption += " Alerted is empty: the sync has never run against this warehouse."
     return section("funnel", figure(chart, caption, numbers(
@@ -434,14 +436,14 @@ def volume_section(weeks: Sequence[SignalWeek]) -> Markup:
     shown = [formats.week(w.week_start) for w in weeks]
     new = charts.stacked_bars(
         chart_id="new-signals", title="New signals per week by urgency",
-        description="Signals whose episode began in each week, stacked by urgency.",
+        description="Episodes that began in each week, stacked by urgency.",
         x_keys=keys, x_titles=titles, x_labels_shown=shown,
         stacks=[charts.Stack(key, name, colour, [getattr(w, f"new_{key}") for w in weeks])
                 for key, name, colour in URGENCIES],
         fmt=formats.count)
     firing = charts.line_chart(
         chart_id="firing-signals", title="Signals firing per week",
-        description="Signals firing at the end of each week.",
+        description="Signal keys that fired on some day of each week.",
         x_keys=keys, x_titles=titles, x_labels_shown=shown,
         series=[charts.Series("firing_signals", "Firing", [w.firing_signals for w in weeks],
                               charts.BLUE)],
@@ -449,13 +451,16 @@ def volume_section(weeks: Sequence[SignalWeek]) -> Markup:
     rows = [[formats.day(w.week_start), formats.count(w.firing_signals),
              formats.count(w.new_signals), formats.count(w.new_high),
              formats.count(w.new_medium), formats.count(w.new_low),
-             formats.count(w.new_compound)] for w in weeks]
+             formats.count(w.new_signal_accounts)] for w in weeks]
     return section(
         "signal-volume",
-        figure(new, "New signals: episodes that began in the week, by their urgency then. A "
-                    "sudden step up is most often a threshold or a source change, not demand.",
-               numbers(["Week of", "Firing", "New", "High", "Medium", "Low", "Compound"], rows)),
-        figure(firing, "Signals firing: the open work the owners carry."))
+        figure(new, "New signals: episodes that began in the week (new alerts), by urgency: "
+                    "the one a build recorded, else replayed without the compound rule, so "
+                    "weeks before the first scheduled run can show less high. A sudden step "
+                    "is most often a threshold or a source change, not demand.",
+               numbers(["Week of", "Firing", "New", "High", "Medium", "Low", "Accounts"], rows)),
+        figure(firing, "Signals firing: the signal keys that fired on some day of the week, "
+                       "the open work the owners carry."))
 
 
 def _owner(email: str | None) -> str:

@@ -62,8 +62,8 @@ def sample(**changes: object) -> ReportData:
                play("tier_upgrade", 0.0, 0.0, 83.9, conversions=0)],
         funnel=[PlayFunnel("seat_expansion", "seat", AS_OF, 27, None, 12, 3, 20, 15, 0.75),
                 PlayFunnel("tier_upgrade", "tier", AS_OF, 0, None, 0, 0, 0, 0, None)],
-        signal_weeks=[SignalWeek(date(2026, 11, 2) , AS_OF, 30, 6, 1, 3, 2, 1),
-                      SignalWeek(date(2026, 11, 9), AS_OF, 31, 4, 0, 2, 2, 0)],
+        signal_weeks=[SignalWeek(date(2026, 11, 2), AS_OF, 30, 6, 1, 3, 2, 5),
+                      SignalWeek(date(2026, 11, 9), AS_OF, 31, 4, 0, 2, 2, 3)],
         accounts=[ReadyAccount(1, "A1", HOSTILE, AS_OF, "ana+<b>@example.com", 6_322.73, 2, 3,
                                True, "seat_expansion", "high", "seat_expansion, tier_upgrade"),
                   ReadyAccount(2, "A2", "Globex", AS_OF, None, 416.67, 1, 1, False,
@@ -338,7 +338,7 @@ def test_a_missing_mart_is_named_with_what_to_run(work: Path, capsys):
 def test_a_mart_built_by_an_older_version_is_named(work: Path, capsys):
     write_marts(work / "w.duckdb", sample())
     con = duckdb.connect(str(work / "w.duckdb"))
-    con.execute("alter table marts.signal_volume drop column new_compound")
+    con.execute("alter table marts.signal_volume drop column new_signal_accounts")
     con.close()
     assert cli.main(["report"]) == exit_codes.BAD_INPUT
     assert "marts.signal_volume" in one_error(capsys)
