@@ -323,6 +323,8 @@ def _lift(play: PlayPerformance) -> str:
 
 def _interval_note(play: PlayPerformance) -> str:
     estimate = _lift(play)
+    if play.lift_lower is None and play.lift_upper is None:
+        return f"{estimate} (no interval)"
     low = formats.ratio(play.lift_lower)
     high = formats.ratio(play.lift_upper) if play.lift_upper is not None else "∞"
     return f"{estimate} ({low} – {high})"
@@ -331,6 +333,9 @@ def _interval_note(play: PlayPerformance) -> str:
 def lift_section(plays: Sequence[PlayPerformance]) -> Markup:
     if not plays:
         return section("lift", empty("No play has fired in the history yet."))
+    if all(p.lift is None and p.lift_lower is None and p.lift_upper is None for p in plays):
+        return section("lift", empty("No play has a lift to show yet: no episode has had the "
+                                     "conversion window to convert in."))
 
     def strength(play: PlayPerformance) -> tuple:
         infinite = float("inf")

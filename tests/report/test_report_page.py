@@ -173,6 +173,11 @@ def test_null_lift_bounds_run_to_the_edge_with_an_arrow():
     neither = lift[lift.index('data-key="bu_rollout"'):]
     assert "n/a (0× – ∞)" in neither[:neither.index("</g>")]
     assert 'class="arrow to-zero"' in lift
+    one = section_of(render(sample(plays=[play("tier_upgrade", None, None, None, 0),
+                                          play("seat_expansion", 2.0, 1.1, 3.0)])), "lift")
+    assert "n/a (no interval)" in one
+    none = section_of(render(sample(plays=[play("tier_upgrade", None, None, None, 0)])), "lift")
+    assert "<svg" not in none and "No play has a lift to show yet" in none
 
 
 def test_nulls_show_as_missing_not_as_zero():
