@@ -141,7 +141,7 @@ def kpi(key: str, name: str, value: float | None, shown: str, note: str) -> Mark
 
 
 def nrr_section(months: Sequence[NrrMonth]) -> Markup:
-    if not months:
+    if not any(m.nrr is not None or m.grr is not None for m in months):
         return section("nrr", empty("No complete month in the history yet."))
     latest = _latest_nrr(months)
     tiles = []
@@ -183,8 +183,8 @@ def nrr_section(months: Sequence[NrrMonth]) -> Markup:
 
 
 def mix_section(months: Sequence[NrrMonth]) -> Markup:
-    if not months:
-        return section("mix", empty("No complete month in the history yet."))
+    if not any(m.seat_share is not None for m in months):
+        return section("mix", empty("No expansion by motion in the history yet."))
     shares = {key: [getattr(m, f"{key}_share") for m in months] for key, _, _ in MOTIONS}
     target = "/".join(f"{round(v * 100)}" for v in MIX_TARGET.values())
     chart = charts.stacked_bars(
@@ -284,7 +284,7 @@ def _sla(row: PlayFunnel) -> str:
 
 
 def funnel_section(funnel: Sequence[PlayFunnel]) -> Markup:
-    if not funnel:
+    if not any(r.fired for r in funnel):
         return section("funnel", empty("No play has fired in the history yet."))
     ordered = sorted(funnel, key=lambda r: (-r.fired, r.play_id))
     chart = charts.funnel_chart(
@@ -434,7 +434,7 @@ def threshold_section(backtest: Backtest | None) -> Markup:
 # --- signals and accounts -----------------------------------------------------------------
 
 def volume_section(weeks: Sequence[SignalWeek]) -> Markup:
-    if not weeks:
+    if not any(w.firing_signals for w in weeks):
         return section("signal-volume", empty("No signal in the history yet."))
     keys = [w.week_start.isoformat() for w in weeks]
     titles = [f"Week of {formats.day(w.week_start)}" for w in weeks]

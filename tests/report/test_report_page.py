@@ -207,6 +207,19 @@ def test_empty_marts_say_so_instead_of_drawing_blank_charts():
     assert balanced(page) == []
 
 
+def test_rows_with_nothing_to_draw_say_so_too():
+    nothing = dataclasses.replace(month(9, nrr=None), grr=None, seat_share=None,
+                                  consumption_share=None, cross_sell_share=None, tier_share=None,
+                                  bu_rollout_share=None)
+    quiet = [dataclasses.replace(f, fired=0, opportunities=0, won=0) for f in sample().funnel]
+    weeks = [dataclasses.replace(w, firing_signals=0, new_signals=0, new_high=0, new_medium=0,
+                                 new_low=0) for w in sample().signal_weeks]
+    page = render(sample(nrr=[nothing], funnel=quiet, signal_weeks=weeks))
+    for section_id in ("nrr", "mix", "funnel", "signal-volume"):
+        assert '<p class="empty">' in section_of(page, section_id), section_id
+        assert "<svg" not in section_of(page, section_id), section_id
+
+
 @pytest.mark.parametrize(("value", "shown"), [
     (None, "—"), (0, "$0"), (950, "$950"), (999.6, "$1.0K"), (12_345, "$12.3K"),
     (123_456, "$123K"), (999_600, "$1.0M"), (1_234_567, "$1.2M"), (-2_500_000, "−$2.5M"),
