@@ -130,6 +130,37 @@ def _add_sync_options(parser: argparse.ArgumentParser) -> None:
                              f"exits with code {exit_codes.HELD} (default: the guard is on)")
 
 
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"not a number above 0: {text!r}")
+    return value
+
+
+def _add_backtest_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--start", type=_iso_date, default=None, metavar="YYYY-MM-DD",
+                        help="first day of the range (default: 12 months before --end, or the "
+                             "history's first day)")
+    parser.add_argument("--end", type=_iso_date, default=None, metavar="YYYY-MM-DD",
+                        help="last day of the range (default: the warehouse's as_of)")
+    parser.add_argument("--every", type=_positive_int, default=7, metavar="DAYS",
+                        help="replay the engine every this many days (default: %(default)s, "
+                             "weekly; 1 replays the daily run)")
+    parser.add_argument("--alerts-per-owner-per-week", type=_positive_number, default=5.0,
+                        metavar="N",
+                        help="alerts an owner can work in a week; a threshold value whose "
+                             "alerts exceed it is not proposed (default: %(default)s)")
+    parser.add_argument("--min-episodes", type=_positive_int, default=10, metavar="N",
+                        help="matured episodes a threshold value needs before it can be "
+                             "proposed (default: %(default)s)")
+    parser.add_argument("--json", default=None, metavar="PATH",
+                        help="where to write the results as JSON (default: backtest.json in "
+                             "the work folder)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="expansion",
@@ -176,6 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--owner", metavar="EMAIL",
                       help="show one owner's queue (default: every owner's accounts together)")
     _add_target(show, "warehouse to read")
+
+    backtest = commands.add_parser(
+        "backtest", help="replay the history: each play's precision, recall and lift, and the "
+                         "thresholds that would have earned more per alert")
+    _add_backtest_options(backtest)
+    _add_target(backtest, "warehouse to read (and to write the backtest schema into)")
 
     report = commands.add_parser(
         "report", help="write the RevOps report: one self-contained HTML page of NRR, the "
@@ -362,9 +399,52 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("\nThe demo book:")
     for line in compute_from_path(str(duckdb_path())).lines():
         print(textwrap.fill(line, width=96, initial_indent="  ", subsequent_indent="    "))
+    # What the past says of the plays and their thresholds (`expansion backtest` for all).
+    from expansion_signals.backtest import BacktestOptions, summary
+
+    result = _backtest(args.target, BacktestOptions())
+    print("\nWhat the history says (`expansion backtest` for every figure):")
+    for line in summary(result):
+        print(textwrap.fill(line, width=96, initial_indent="  ", subsequent_indent="    "))
     print()
     cmd_report(argparse.Namespace(output=None, target=args.target))
     return code
+
+
+def _backtest(target: str | None, options: Any, progress: Any = None) -> Any:
+    """Run the backtest on the target's warehouse and keep its results there."""
+    from expansion_signals.backtest import run_backtest, store
+    from expansion_signals.warehouse import connect_warehouse
+
+    db = connect_warehouse(target)
+    try:
+        result = run_backtest(db, options, **({"progress": progress} if progress else {}))
+        store(db, result)
+    finally:
+        db.close()
+    return result
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from expansion_signals.backtest import BacktestOptions, render, to_json
+    from expansion_signals.project import work_dir
+
+    options = BacktestOptions(start=args.start, end=args.end, every_days=args.every,
+                              alerts_per_owner_per_week=args.alerts_per_owner_per_week,
+                              min_matured_episodes=args.min_episodes)
+    result = _backtest(args.target, options,
+                       progress=lambda step: print(f"  {step} ...", flush=True))
+    path = Path(args.json) if args.json else work_dir() / "backtest.json"
+    path.write_text(to_json(result) + "\n")
+    print()
+    for line in render(result):
+        print(line)
+    print(f"\nBacktest done in {result.seconds:.1f} s: tables backtest.play_results, "
+          f"backtest.compound_results, backtest.threshold_sweep (run {result.run_id}); "
+          f"JSON at {path}")
+    return exit_codes.OK
 
 
 def cmd_emulators(args: argparse.Namespace) -> int:
@@ -383,6 +463,7 @@ COMMANDS = {
     "demo": cmd_demo,
     "show": cmd_show,
     "report": cmd_report,
+    "backtest": cmd_backtest,
     "emulators": cmd_emulators,
 }
 
