@@ -418,7 +418,7 @@ def _backtest(target: str | None, options: Any, progress: Any = None) -> Any:
 
     db = connect_warehouse(target)
     try:
-        result = run_backtest(db, options, **({"progress": progress} if progress else {}))
+        result = run_backtest(db, options, progress=progress or (lambda _step: None))
         store(db, result)
     finally:
         db.close()
