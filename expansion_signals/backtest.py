@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from expansion_signals.formats import money, number, percent
 from expansion_signals.warehouse import Database, WarehouseError
 
 SCHEMA = "backtest"
@@ -165,12 +166,9 @@ class BacktestResult:
         """The --vars that apply every best value that differs from the build's."""
         if not self.best_vars:
             return None
-        body = ", ".join(f"{name}: {_number(value)}" for name, value in self.best_vars.items())
+        body = ", ".join(f"{name}: {number(value)}" for name, value in self.best_vars.items())
         return f"--vars '{{{body}}}'"
 
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
@@ -805,29 +803,17 @@ def to_json(result: BacktestResult) -> str:
     return json.dumps(body, default=default, indent=2)
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0%}"
-
 
 def _x(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
-
-def _money(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if abs(value) >= 1_000_000:
-        return f"${value / 1_000_000:.1f}M"
-    if abs(value) >= 1_000:
-        return f"${value / 1_000:.0f}k"
-    return f"${value:.0f}"
 
 
 def render(result: BacktestResult) -> list[str]:
     """What the terminal shows: the plays, compound, then one line per swept value."""
     lines = [f"Backtest {result.start} to {result.end}, the engine replayed every "
              f"{result.every_days} day(s); {result.owners} owners, budget "
-             f"{_number(result.alerts_per_owner_per_week_budget)} alerts per owner per week.",
+             f"{number(result.alerts_per_owner_per_week_budget)} alerts per owner per week.",
              "",
              f"{'play':<24}{'alerts':>7}{'matured':>8}{'precision':>10}{'recall':>8}"
              f"{'lift':>7}  {'95% interval':<14}{'median days':>12}{'won ARR/alert':>14}"]
@@ -835,15 +821,15 @@ def render(result: BacktestResult) -> list[str]:
         interval = (f"{_x(p.lift_lower)}-{'inf' if p.lift_upper is None else _x(p.lift_upper)}"
                     if p.lift_lower is not None else "-")
         lines.append(f"{p.play_id:<24}{p.alerts:>7}{p.matured_episodes:>8}"
-                     f"{_pct(p.precision):>10}{_pct(p.recall):>8}{_x(p.lift):>7}  "
+                     f"{percent(p.precision):>10}{percent(p.recall):>8}{_x(p.lift):>7}  "
                      f"{interval:<14}{_x(p.median_days_to_conversion, 0):>12}"
-                     f"{_money(p.won_arr_per_alert):>14}")
+                     f"{money(p.won_arr_per_alert):>14}")
     lines.append("")
     for c in result.compound:
         rule = ("3+ signals from 3+ categories" if c.rule == "signals_and_categories"
                 else "3+ signals")
-        lines.append(f"Compound ({rule}): {_pct(c.compound_rate)} of {c.compound_episodes} "
-                     f"episodes converted, single-signal {_pct(c.single_rate)} of "
+        lines.append(f"Compound ({rule}): {percent(c.compound_rate)} of {c.compound_episodes} "
+                     f"episodes converted, single-signal {percent(c.single_rate)} of "
                      f"{c.single_episodes}: {_x(c.ratio)}x")
     lines.append("")
     lines.append(f"{'threshold':<40}{'value':>7}{'alerts':>7}{'per owner-wk':>13}"
@@ -852,9 +838,9 @@ def render(result: BacktestResult) -> list[str]:
         mark = " best" if p.is_best else ""
         mark += " (built)" if p.is_default else ""
         over = "" if p.within_budget else " over budget"
-        lines.append(f"{p.parameter:<40}{_number(p.value):>7}{p.alerts:>7}"
-                     f"{_x(p.alerts_per_owner_per_week, 2):>13}{_pct(p.precision):>10}"
-                     f"{_money(p.won_arr_per_alert):>14}{mark}{over}")
+        lines.append(f"{p.parameter:<40}{number(p.value):>7}{p.alerts:>7}"
+                     f"{_x(p.alerts_per_owner_per_week, 2):>13}{percent(p.precision):>10}"
+                     f"{money(p.won_arr_per_alert):>14}{mark}{over}")
     lines.append("")
     vars_line = result.vars_line()
     lines.append(f"Apply the best values: expansion build {vars_line}" if vars_line
@@ -884,7 +870,7 @@ def summary(result: BacktestResult) -> list[str]:
                                 if c.rule == "signals_and_categories" else "3+ signals") + ")"
                              for c in result.compound) + ".")
     vars_line = result.vars_line()
-    budget = _number(result.alerts_per_owner_per_week_budget)
+    budget = number(result.alerts_per_owner_per_week_budget)
     lines.append(f"Thresholds that earn more per alert within {budget} alerts per owner per "
                  f"week: expansion build {vars_line}" if vars_line
                  else "The built thresholds earn the most per alert within the alert budget.")

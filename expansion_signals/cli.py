@@ -320,14 +320,14 @@ def cmd_build(args: argparse.Namespace, *, unit_tests: bool = True) -> int:
         exclude=tuple(args.exclude),
     ), verbose=args.verbose)
     if _target_type(args.target) in ("duckdb", "postgres"):
-        from expansion_signals.report import print_plays_off
+        from expansion_signals.queue import print_plays_off
 
         print_plays_off(args.target)
     return exit_codes.OK
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from expansion_signals.report import print_queue
+    from expansion_signals.queue import print_queue
 
     print_queue(args.target, limit=args.limit, owner=getattr(args, "owner", None))
     return exit_codes.OK
