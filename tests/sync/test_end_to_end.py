@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from expansion_dev.demo_data import GeneratorOptions, generate
@@ -39,7 +39,9 @@ def built(tmp_path_factory):
 
 
 def test_built_mart_lands_once_in_salesforce_and_slack(built, salesforce_emulator,
-                                                        slack_emulator):
+                                                        slack_emulator, sf_client, monkeypatch):
+    # the org's clock stands on the warehouse's as_of, as on the day of a scheduled run
+    salesforce_emulator.org.clock = lambda: datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
     fallback = slack_emulator.seed_channel("expansion-signals")
     settings = SyncSettings(
         salesforce=SalesforceSettings(
@@ -84,3 +86,27 @@ def test_built_mart_lands_once_in_salesforce_and_slack(built, salesforce_emulato
     again = sync()
     assert again.status == "ok" and again.plan is not None and again.plan.empty
     assert salesforce_emulator.write_count() == 0 and len(slack_emulator.messages()) == sent
+
+    # Closing the loop: an Opportunity the sync opened is won in the CRM; the next run
+    # reads it back and the next build counts it as its own signal's conversion.
+    opportunity = salesforce_emulator.records("Opportunity")[0]
+    signal_id = opportunity["Expansion_Signal_Id__c"]
+    assert sf_client.Opportunity.update(opportunity["Id"], {
+        "StageName": "Closed Won", "Amount": 31000, "CloseDate": "2026-11-24"}) == 204
+    third = sync()
+    assert third.status == "ok" and third.readback.won == 1, third.failures[:3]
+    monkeypatch.setenv("EXPANSION_DUCKDB_PATH", str(built))
+    run_dbt("run", BuildOptions(as_of=AS_OF, select=("stg_opportunities+",)))
+    db = connect_duckdb(built)
+    try:
+        outcome = db.execute(
+            "select converted, expansion_amount from intermediate.int_episode_outcomes "
+            "where signal_id = ?", [signal_id])
+        exact = db.execute(
+            "select is_exact from intermediate.int_opportunity_matches "
+            "where opportunity_id = ?", [opportunity["Id"]])
+    finally:
+        db.close()
+    assert outcome == [(True, 31000.0)]
+    assert exact == [(True,)]
+
