@@ -162,6 +162,22 @@ class BacktestResult:
     best_vars: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
+    @property
+    def built_alerts_per_owner_per_week(self) -> float | None:
+        """The alert load of the built thresholds: every play's replayed alerts."""
+        if not self.weeks:
+            return None
+        return sum(p.alerts for p in self.plays) / self.owners / self.weeks
+
+    def over_budget(self) -> str | None:
+        """A sentence when the built thresholds alone send more than the budget."""
+        load = self.built_alerts_per_owner_per_week
+        if load is None or load <= self.alerts_per_owner_per_week_budget:
+            return None
+        return (f"The built thresholds already send {load:.1f} alerts per owner per week, over "
+                f"the budget of {number(self.alerts_per_owner_per_week_budget)}: only values "
+                "that send no more are proposed.")
+
     def vars_line(self) -> str | None:
         """The --vars that apply every best value that differs from the build's."""
         if not self.best_vars:
@@ -738,7 +754,13 @@ def _sweep_points(summaries: list[PlayResult], grids: dict[str, list[float]],
                 precision=s.precision if s else None, recall=s.recall if s else None,
                 lift=s.lift if s else None, won_arr=s.won_arr if s else 0.0,
                 won_arr_per_alert=s.won_arr_per_alert if s else None, within_budget=within))
-        eligible = [p for p in group if p.within_budget and p.won_arr_per_alert is not None
+        # An owner already past the budget at the built values: a change may only lighten
+        # the load, never add to it.
+        built_load = sum(n for n in default_alerts.values()) / owners / weeks if weeks else 0
+        ceiling = max(options.alerts_per_owner_per_week, built_load)
+        eligible = [p for p in group if p.alerts_per_owner_per_week is not None
+                    and p.alerts_per_owner_per_week <= ceiling + 1e-9
+                    and p.won_arr_per_alert is not None
                     and p.matured_episodes >= options.min_matured_episodes]
         if eligible:
             best = max(eligible, key=lambda p: (p.won_arr_per_alert, p.is_default, -p.value))
@@ -798,6 +820,8 @@ def to_json(result: BacktestResult) -> str:
         raise TypeError(type(value))
     body = asdict(result)
     body["vars_line"] = result.vars_line()
+    body["built_alerts_per_owner_per_week"] = result.built_alerts_per_owner_per_week
+    body["over_budget"] = result.over_budget()
     for play in body["plays"]:
         play.pop("variant")
     return json.dumps(body, default=default, indent=2)
@@ -842,9 +866,12 @@ def render(result: BacktestResult) -> list[str]:
                      f"{_x(p.alerts_per_owner_per_week, 2):>13}{percent(p.precision):>10}"
                      f"{money(p.won_arr_per_alert):>14}{mark}{over}")
     lines.append("")
+    if result.over_budget():
+        lines.append(result.over_budget())
     vars_line = result.vars_line()
     lines.append(f"Apply the best values: expansion build {vars_line}" if vars_line
-                 else "The built thresholds are the best within the budget.")
+                 else "No threshold value earns more per alert within the budget than the "
+                      "built ones.")
     return lines
 
 
@@ -871,7 +898,10 @@ def summary(result: BacktestResult) -> list[str]:
                              for c in result.compound) + ".")
     vars_line = result.vars_line()
     budget = number(result.alerts_per_owner_per_week_budget)
+    if result.over_budget():
+        lines.append(result.over_budget())
     lines.append(f"Thresholds that earn more per alert within {budget} alerts per owner per "
                  f"week: expansion build {vars_line}" if vars_line
-                 else "The built thresholds earn the most per alert within the alert budget.")
+                 else "No threshold value earns more per alert within the alert budget than "
+                      "the built ones.")
     return lines

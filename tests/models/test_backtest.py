@@ -98,6 +98,7 @@ def test_compound_converts_more_under_both_rules(weekly: BacktestResult):
 
 def test_the_best_value_respects_the_budget(backtest_warehouse: Warehouse,
                                             weekly: BacktestResult):
+    assert weekly.over_budget() is None  # the small book is well within 5 a week
     for parameter in {p.parameter for p in weekly.sweeps}:
         best = [p for p in weekly.sweeps if p.parameter == parameter and p.is_best]
         assert len(best) <= 1
@@ -111,10 +112,14 @@ def test_the_best_value_respects_the_budget(backtest_warehouse: Warehouse,
         assert f"{name}: " in line
         assert not any(p.is_default for p in weekly.sweeps
                        if p.parameter == name and p.value == value)
-    # a budget no value meets proposes nothing
+    # over budget already: only values that send no more than the built ones are proposed
     tight = backtest(backtest_warehouse, alerts_per_owner_per_week=0.001)
-    assert not any(p.is_best for p in tight.sweeps)
-    assert tight.vars_line() is None
+    assert "over the budget of 0.001" in tight.over_budget()
+    built = tight.built_alerts_per_owner_per_week
+    assert all(p.alerts_per_owner_per_week <= built + 1e-9 for p in tight.sweeps if p.is_best)
+    # no value with enough history: nothing is proposed
+    thin = backtest(backtest_warehouse, min_matured_episodes=10**6)
+    assert not any(p.is_best for p in thin.sweeps) and thin.vars_line() is None
 
 
 def test_the_command_writes_tables_json_and_a_table(backtest_warehouse: Warehouse, tmp_path,
