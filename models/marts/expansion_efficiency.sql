@@ -139,7 +139,7 @@ logos as (
         count(distinct active_in_quarter.account_id) as active_accounts,
         count(distinct expansions.account_id) as expanded_accounts,
         count(distinct owners.owner_email) as owners,
-        coalesce(sum(expansions.amount), 0) as expansion_arr
+        coalesce({{ exact_sum('expansions.amount') }}, 0) as expansion_arr
     from active_in_quarter
     inner join quarters
         on quarters.quarter_start = active_in_quarter.quarter_start
@@ -202,9 +202,9 @@ cohorts as (
 
     select
         quarters.quarter_start,
-        sum(movements.start_arr) as starting_arr,
-        sum(movements.contraction_arr) as contraction_arr,
-        sum(movements.churned_arr) as churned_arr
+        {{ exact_sum('movements.start_arr') }} as starting_arr,
+        {{ exact_sum('movements.contraction_arr') }} as contraction_arr,
+        {{ exact_sum('movements.churned_arr') }} as churned_arr
     from quarters
     inner join movements
         on movements.month_start = quarters.last_month_start
@@ -224,7 +224,7 @@ cohort_accounts as (
 
 signal_led_in_year as (
 
-    select quarters.quarter_start, sum(expansions.amount) as signal_led_arr
+    select quarters.quarter_start, {{ exact_sum('expansions.amount') }} as signal_led_arr
     from quarters
     inner join cohort_accounts
         on cohort_accounts.quarter_start = quarters.quarter_start
@@ -249,7 +249,7 @@ episode_wins as (
 
 episode_hours as (
 
-    select quarters.quarter_start, sum(plays.effort_hours) as play_hours, count(*) as episodes
+    select quarters.quarter_start, {{ exact_sum('plays.effort_hours') }} as play_hours, count(*) as episodes
     from quarters
     inner join episode_outcomes
         on episode_outcomes.episode_start >= quarters.quarter_start
@@ -262,7 +262,7 @@ episode_hours as (
 
 won_by_episodes as (
 
-    select quarter_start, sum(amount) as episode_arr
+    select quarter_start, {{ exact_sum('amount') }} as episode_arr
     from episode_wins
     group by quarter_start
 

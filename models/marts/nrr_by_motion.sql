@@ -11,10 +11,6 @@
     uplifts are counted in expansion_arr and NRR, not in the mix), to read
     against the 40/30/20/10 seat/consumption/cross-sell/tier mix of companies
     above 120% NRR. -#}
-{%- macro month_sum(expression, condition=none) -%}
-    coalesce(sum({% if condition %}case when {{ condition }} then {{ expression }} end{% else %}{{ expression }}{% endif %}), 0)
-{%- endmacro -%}
-
 with months as (
 
     select * from {{ ref('int_history_months') }}
@@ -23,7 +19,15 @@ with months as (
 
 movements as (
 
-    select * from {{ ref('int_arr_movements') }}
+    select
+        *,
+        case when movement = 'seat' then expansion_arr else 0 end as seat_arr,
+        case when movement = 'consumption' then expansion_arr else 0 end as consumption_arr,
+        case when movement = 'cross_sell' then expansion_arr else 0 end as cross_sell_arr,
+        case when movement = 'tier' then expansion_arr else 0 end as tier_arr,
+        case when movement = 'bu_rollout' then expansion_arr else 0 end as bu_rollout_arr,
+        case when movement = 'price' then expansion_arr else 0 end as price_arr
+    from {{ ref('int_arr_movements') }}
 
 ),
 
@@ -35,20 +39,17 @@ per_month as (
         months.period_end,
         count(distinct case when movements.in_cohort then movements.account_id end)
             as cohort_accounts,
-        coalesce(sum(movements.start_arr), 0) as starting_arr,
-        coalesce(sum(case when movements.movement = 'seat' then movements.expansion_arr end), 0) as seat_arr,
-        coalesce(sum(case when movements.movement = 'consumption' then movements.expansion_arr end), 0)
-            as consumption_arr,
-        coalesce(sum(case when movements.movement = 'cross_sell' then movements.expansion_arr end), 0)
-            as cross_sell_arr,
-        coalesce(sum(case when movements.movement = 'tier' then movements.expansion_arr end), 0) as tier_arr,
-        coalesce(sum(case when movements.movement = 'bu_rollout' then movements.expansion_arr end), 0)
-            as bu_rollout_arr,
-        coalesce(sum(case when movements.movement = 'price' then movements.expansion_arr end), 0) as price_arr,
-        coalesce(sum(movements.expansion_arr), 0) as expansion_arr,
-        coalesce(sum(movements.contraction_arr), 0) as contraction_arr,
-        coalesce(sum(movements.churned_arr), 0) as churned_arr,
-        coalesce(sum(movements.end_arr), 0) as ending_arr
+        coalesce({{ exact_sum('movements.start_arr') }}, 0) as starting_arr,
+        coalesce({{ exact_sum('movements.seat_arr') }}, 0) as seat_arr,
+        coalesce({{ exact_sum('movements.consumption_arr') }}, 0) as consumption_arr,
+        coalesce({{ exact_sum('movements.cross_sell_arr') }}, 0) as cross_sell_arr,
+        coalesce({{ exact_sum('movements.tier_arr') }}, 0) as tier_arr,
+        coalesce({{ exact_sum('movements.bu_rollout_arr') }}, 0) as bu_rollout_arr,
+        coalesce({{ exact_sum('movements.price_arr') }}, 0) as price_arr,
+        coalesce({{ exact_sum('movements.expansion_arr') }}, 0) as expansion_arr,
+        coalesce({{ exact_sum('movements.contraction_arr') }}, 0) as contraction_arr,
+        coalesce({{ exact_sum('movements.churned_arr') }}, 0) as churned_arr,
+        coalesce({{ exact_sum('movements.end_arr') }}, 0) as ending_arr
     from months
     left join movements
         on movements.month_start = months.month_start

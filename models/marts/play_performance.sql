@@ -63,7 +63,7 @@ per_play as (
         {{ median('case when is_matured then days_to_conversion end') }}
             as median_days_to_conversion,
         avg(case when is_matured then expansion_amount end) as average_expansion_amount,
-        sum(case when is_matured then coalesce(expansion_amount, 0) else 0 end)
+        {{ exact_sum('case when is_matured then coalesce(expansion_amount, 0) else 0 end') }}
             as matured_expansion_amount
     from episode_outcomes
     group by play_id

@@ -2,7 +2,9 @@
 
 They agree everywhere except on episodes whose start the chain carried past
 the history window's first day (DECISIONLOG.md, "Episodes and identity"): in
-those rows only the columns that follow the start may differ. And the chain
+those rows only the columns that follow the start may differ, and the marts'
+counts over episode starts (signal volume, the funnel) may differ only when
+the chain carried some start. And the chain
 remembers how each signal looked the last day it fired (int_signal_context),
 where a scratch build knows only the signals firing on as_of: the rows of
 earlier days, and the columns read from them, are the chain's own.
@@ -21,6 +23,12 @@ FOLLOW_THE_START = {
     "marts.expansion_signals": {"signal_id", "episode_start", "sla_due_on"},
     "intermediate.int_episode_outcomes": {"signal_id", "episode_start", "is_matured",
                                           "converted", "days_to_conversion", "expansion_amount"},
+    "intermediate.int_episode_urgency": {"signal_id", "episode_start"},
+}
+# Aggregates over episode starts: equal when the chain carried no start past the window.
+OVER_EPISODE_STARTS = {
+    "marts.signal_volume": {"new_signals", "new_signal_accounts"},
+    "marts.play_funnel": {"opportunities", "won", "sla_tracked", "sla_met", "sla_compliance"},
 }
 
 
@@ -28,6 +36,8 @@ FOLLOW_THE_START = {
 # and signal ids outside the episode tables (they follow the start, compared through
 # int_signal_episodes and expansion_signals).
 FROM_RECORDED_CONTEXT = {"intermediate.int_episode_outcomes": {"compound", "urgency"},
+                         "intermediate.int_episode_urgency": {"urgency", "urgency_basis"},
+                         "marts.signal_volume": {"new_high", "new_medium", "new_low"},
                          "intermediate.int_signal_context": {"signal_id"},
                          "marts.expansion_ready_accounts": {"strongest_signal_id"}}
 RECORDED_CONTEXT = "intermediate.int_signal_context"
@@ -68,6 +78,8 @@ def _split(path: Path, table: str, carried: set) -> dict[str, set]:
     follow = FOLLOW_THE_START.get(table, set())
     out: dict[str, set] = {"same": set(), "carried": set()}
     recorded = FROM_RECORDED_CONTEXT.get(table, set())
+    if carried:
+        recorded = recorded | OVER_EPISODE_STARTS.get(table, set())
     rows = read(path, table)
     if table == RECORDED_CONTEXT:
         newest = max((r["seen_on"] for r in rows), default=None)

@@ -65,11 +65,11 @@ product_sides as (
         month_start,
         account_id,
         product,
-        sum(case when side = 'start' then arr end) as start_arr,
+        {{ exact_sum("case when side = 'start' then arr end") }} as start_arr,
         sum(case when side = 'start' then coalesce(seats_purchased, 0) end) as start_seats,
         sum(case when side = 'start' then coalesce(committed_units_per_month, 0) end) as start_units,
         max(case when side = 'start' then tier_rank end) as start_tier_rank,
-        sum(case when side = 'end' then arr end) as end_arr,
+        {{ exact_sum("case when side = 'end' then arr end") }} as end_arr,
         sum(case when side = 'end' then coalesce(seats_purchased, 0) end) as end_seats,
         sum(case when side = 'end' then coalesce(committed_units_per_month, 0) end) as end_units,
         max(case when side = 'end' then tier_rank end) as end_tier_rank,
@@ -85,7 +85,7 @@ accounts as (
         month_start,
         account_id,
         max(on_start) = 1 as in_cohort,
-        coalesce(sum(end_arr), 0) as account_end_arr
+        coalesce({{ exact_sum('end_arr') }}, 0) as account_end_arr
     from product_sides
     group by month_start, account_id
 

@@ -107,7 +107,9 @@ final as (
         episodes.signal_id,
         episodes.account_id,
         episodes.play_id,
+        episodes.product,
         episodes.episode_start,
+        episodes.last_fired_on,
         coalesce(context.urgency, replayed.urgency, 'medium') as urgency,
         case when context.urgency is not null then 'recorded' else 'replayed' end
             as urgency_basis
