@@ -19,12 +19,16 @@ import duckdb
 
 KEY = ("account_id", "play_id", "product")
 FOLLOW_THE_START = {
+    "intermediate.int_opportunity_matches": {"signal_id", "episode_start", "days_to_conversion"},
     "intermediate.int_signal_episodes": {"signal_id", "episode_start", "fired_days"},
     "marts.expansion_signals": {"signal_id", "episode_start", "sla_due_on"},
     "intermediate.int_episode_outcomes": {"signal_id", "episode_start", "is_matured",
                                           "converted", "days_to_conversion", "expansion_amount"},
     "intermediate.int_episode_urgency": {"signal_id", "episode_start"},
 }
+# One row per (opportunity, episode): a carried start reaches other opportunities, so the
+# carried episodes' rows are the chain's own.
+CARRIED_ROWS_DIFFER = {"intermediate.int_opportunity_matches"}
 # Aggregates over episode starts: equal when the chain carried no start past the window.
 OVER_EPISODE_STARTS = {
     "marts.signal_volume": {"new_signals", "new_signal_accounts"},
@@ -104,7 +108,8 @@ def assert_chain_equals_scratch(chain: Path, scratch: Path, as_of: date,
     for table in tables(chain):
         in_chain, in_scratch = _split(chain, table, carried), _split(scratch, table, carried)
         assert in_chain["same"] == in_scratch["same"], table
-        assert in_chain["carried"] == in_scratch["carried"], table
+        if table not in CARRIED_ROWS_DIFFER:
+            assert in_chain["carried"] == in_scratch["carried"], table
     window_start = as_of - timedelta(days=history_days - 1)
     scratch_starts = {
         (tuple(r[k] for k in KEY), r["last_fired_on"]): r["episode_start"]

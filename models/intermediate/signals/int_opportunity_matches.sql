@@ -35,7 +35,9 @@ episode_plays as (
         episodes.signal_id,
         episodes.account_id,
         episodes.play_id,
+        episodes.product,
         episodes.episode_start,
+        episodes.last_fired_on,
         plays.motion
     from episodes
     inner join plays
@@ -49,6 +51,8 @@ by_signal_id as (
         expansion_opportunities.opportunity_id,
         episode_plays.signal_id,
         episode_plays.play_id,
+        episode_plays.product,
+        episode_plays.last_fired_on,
         episode_plays.account_id,
         episode_plays.motion,
         episode_plays.episode_start,
@@ -69,6 +73,8 @@ by_window as (
         expansion_opportunities.opportunity_id,
         episode_plays.signal_id,
         episode_plays.play_id,
+        episode_plays.product,
+        episode_plays.last_fired_on,
         episode_plays.account_id,
         episode_plays.motion,
         episode_plays.episode_start,
@@ -100,6 +106,8 @@ select
     signal_id,
     play_id,
     account_id,
+    product,
+    last_fired_on,
     motion,
     episode_start,
     created_on,
