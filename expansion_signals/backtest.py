@@ -42,15 +42,34 @@ Z_95 = 1.96
 DEFAULT_VARIANT = "default"
 
 
+# The fired days of one grid value, on the run days, from the candidates the panels give:
+# each reads two parameters, the swept one and its partner at the built value.
+SEAT_FIRED = ("select account_id, product, date_day from bt_seat "
+              "where sustained = ? and lowest >= ?")
+CONSUMPTION_FIRED = ("select account_id, product, date_day from bt_consumption "
+                     "where months = ? and lowest >= ?")
+TIER_FIRED = ("select l.account_id, l.product, l.date_day "
+              "from intermediate.int_limit_utilization_daily as l "
+              "inner join bt_run_days as r on r.date_day = l.date_day "
+              "where l.below_top_tier and (l.limit_utilization >= ? "
+              "or l.gated_events_in_window >= ?)")
+
+
 @dataclass(frozen=True)
 class Sweep:
-    """One threshold: the play it tunes and how its grid is laid out around the default."""
+    """One threshold: the play it tunes, how its grid is laid out around the built value,
+    and how a grid value (with the other thresholds at theirs) picks the fired days."""
 
     parameter: str
     play_id: str
     label: str
     grid: Callable[[float], list[float]]
+    fired_sql: str
+    params: Callable[[float, dict[str, float]], list[float]]
     integer: bool = False
+
+    def variant(self, value: float) -> str:
+        return f"{self.parameter}={int(value) if self.integer else value}"
 
 
 def _around(step: float, below: int, above: int, low: float, high: float) -> Callable:
@@ -68,17 +87,23 @@ def _fixed(values: Iterable[float]) -> Callable:
 
 SWEEPS = (
     Sweep("expansion_seat_utilization_threshold", "seat_expansion", "seat utilization",
-          _around(0.05, 3, 3, 0.5, 1.2)),
+          _around(0.05, 3, 3, 0.5, 1.2), SEAT_FIRED,
+          lambda v, d: [int(d["expansion_seat_sustained_days"]), v]),
     Sweep("expansion_seat_sustained_days", "seat_expansion", "days sustained",
-          _fixed([7, 10, 14, 21, 28]), integer=True),
+          _fixed([7, 10, 14, 21, 28]), SEAT_FIRED,
+          lambda v, d: [int(v), d["expansion_seat_utilization_threshold"]], integer=True),
     Sweep("expansion_consumption_ratio_threshold", "consumption_commit", "consumption ratio",
-          _around(0.1, 3, 3, 1.0, 3.0)),
+          _around(0.1, 3, 3, 1.0, 3.0), CONSUMPTION_FIRED,
+          lambda v, d: [int(d["expansion_consumption_months"]), v]),
     Sweep("expansion_consumption_months", "consumption_commit", "months over",
-          _fixed([1, 2, 3, 4]), integer=True),
+          _fixed([1, 2, 3, 4]), CONSUMPTION_FIRED,
+          lambda v, d: [int(v), d["expansion_consumption_ratio_threshold"]], integer=True),
     Sweep("expansion_limit_warning", "tier_upgrade", "limit warning level",
-          _around(0.05, 3, 4, 0.3, 1.0)),
+          _around(0.05, 3, 4, 0.3, 1.0), TIER_FIRED,
+          lambda v, d: [v, d["expansion_feature_gap_min_events"]]),
     Sweep("expansion_feature_gap_min_events", "tier_upgrade", "gated-feature events",
-          _fixed([1, 2, 3, 4, 5, 6, 8]), integer=True),
+          _fixed([1, 2, 3, 4, 5, 6, 8]), TIER_FIRED,
+          lambda v, d: [d["expansion_limit_warning"], v], integer=True),
 )
 
 
@@ -373,39 +398,10 @@ def _sweep_variants(db: Database, defaults: dict[str, float]) -> dict[str, list[
     _seat_candidates(db, seat_days)
     months = sorted({int(v) for v in grids["expansion_consumption_months"]})
     _consumption_candidates(db, months)
-    d = defaults
-    for value in grids["expansion_seat_utilization_threshold"]:
-        _insert_variant(db, f"expansion_seat_utilization_threshold={value}", "seat_expansion",
-                        "select account_id, product, date_day from bt_seat "
-                        "where sustained = ? and lowest >= ?",
-                        [int(d["expansion_seat_sustained_days"]), value])
-    for value in grids["expansion_seat_sustained_days"]:
-        _insert_variant(db, f"expansion_seat_sustained_days={int(value)}", "seat_expansion",
-                        "select account_id, product, date_day from bt_seat "
-                        "where sustained = ? and lowest >= ?",
-                        [int(value), d["expansion_seat_utilization_threshold"]])
-    for value in grids["expansion_consumption_ratio_threshold"]:
-        _insert_variant(db, f"expansion_consumption_ratio_threshold={value}",
-                        "consumption_commit",
-                        "select account_id, product, date_day from bt_consumption "
-                        "where months = ? and lowest >= ?",
-                        [int(d["expansion_consumption_months"]), value])
-    for value in grids["expansion_consumption_months"]:
-        _insert_variant(db, f"expansion_consumption_months={int(value)}", "consumption_commit",
-                        "select account_id, product, date_day from bt_consumption "
-                        "where months = ? and lowest >= ?",
-                        [int(value), d["expansion_consumption_ratio_threshold"]])
-    tier_sql = ("select l.account_id, l.product, l.date_day "
-                "from intermediate.int_limit_utilization_daily as l "
-                "inner join bt_run_days as r on r.date_day = l.date_day "
-                "where l.below_top_tier and (l.limit_utilization >= ? "
-                "or l.gated_events_in_window >= ?)")
-    for value in grids["expansion_limit_warning"]:
-        _insert_variant(db, f"expansion_limit_warning={value}", "tier_upgrade", tier_sql,
-                        [value, d["expansion_feature_gap_min_events"]])
-    for value in grids["expansion_feature_gap_min_events"]:
-        _insert_variant(db, f"expansion_feature_gap_min_events={int(value)}", "tier_upgrade",
-                        tier_sql, [d["expansion_limit_warning"], value])
+    for sweep in SWEEPS:
+        for value in grids[sweep.parameter]:
+            _insert_variant(db, sweep.variant(value), sweep.play_id, sweep.fired_sql,
+                            sweep.params(value, defaults))
     return grids
 
 
@@ -739,8 +735,7 @@ def _sweep_points(summaries: list[PlayResult], grids: dict[str, list[float]],
         others = sum(n for play, n in default_alerts.items() if play != sweep.play_id)
         group = []
         for value in grids[sweep.parameter]:
-            name = f"{sweep.parameter}={int(value) if sweep.integer else value}"
-            s = by_variant.get((name, sweep.play_id))
+            s = by_variant.get((sweep.variant(value), sweep.play_id))
             alerts = s.alerts if s else 0
             per_owner_week = (others + alerts) / owners / weeks if weeks else None
             within = per_owner_week is not None and (

@@ -45,44 +45,20 @@ episode_plays as (
 
 ),
 
+-- the signal's own opportunity
 by_signal_id as (
 
-    select
-        expansion_opportunities.opportunity_id,
-        episode_plays.signal_id,
-        episode_plays.play_id,
-        episode_plays.product,
-        episode_plays.last_fired_on,
-        episode_plays.account_id,
-        episode_plays.motion,
-        episode_plays.episode_start,
-        expansion_opportunities.created_on,
-        expansion_opportunities.closed_on,
-        expansion_opportunities.amount,
-        expansion_opportunities.is_won,
-        true as is_exact
+    select expansion_opportunities.opportunity_id, episode_plays.signal_id, true as is_exact
     from episode_plays
     inner join expansion_opportunities
         on expansion_opportunities.expansion_signal_id = episode_plays.signal_id
 
 ),
 
+-- one without a signal id: the account's, of the play's motion, within the window
 by_window as (
 
-    select
-        expansion_opportunities.opportunity_id,
-        episode_plays.signal_id,
-        episode_plays.play_id,
-        episode_plays.product,
-        episode_plays.last_fired_on,
-        episode_plays.account_id,
-        episode_plays.motion,
-        episode_plays.episode_start,
-        expansion_opportunities.created_on,
-        expansion_opportunities.closed_on,
-        expansion_opportunities.amount,
-        expansion_opportunities.is_won,
-        false as is_exact
+    select expansion_opportunities.opportunity_id, episode_plays.signal_id, false as is_exact
     from episode_plays
     inner join expansion_opportunities
         on expansion_opportunities.account_id = episode_plays.account_id
@@ -93,27 +69,38 @@ by_window as (
 
 ),
 
-final as (
+matches as (
 
     select * from by_signal_id
     union all
     select * from by_window
 
+),
+
+final as (
+
+    select
+        matches.opportunity_id,
+        matches.signal_id,
+        episode_plays.play_id,
+        episode_plays.account_id,
+        episode_plays.product,
+        episode_plays.last_fired_on,
+        episode_plays.motion,
+        episode_plays.episode_start,
+        expansion_opportunities.created_on,
+        expansion_opportunities.closed_on,
+        expansion_opportunities.amount,
+        expansion_opportunities.is_won,
+        matches.is_exact,
+        {{ days_between('episode_plays.episode_start', 'expansion_opportunities.created_on') }}
+            as days_to_conversion
+    from matches
+    inner join episode_plays
+        on episode_plays.signal_id = matches.signal_id
+    inner join expansion_opportunities
+        on expansion_opportunities.opportunity_id = matches.opportunity_id
+
 )
 
-select
-    opportunity_id,
-    signal_id,
-    play_id,
-    account_id,
-    product,
-    last_fired_on,
-    motion,
-    episode_start,
-    created_on,
-    closed_on,
-    amount,
-    is_won,
-    is_exact,
-    {{ days_between('episode_start', 'created_on') }} as days_to_conversion
-from final
+select * from final
