@@ -54,6 +54,9 @@ TIER_FIRED = ("select l.account_id, l.product, l.date_day "
               "where l.below_top_tier and (l.limit_utilization >= ? "
               "or l.gated_events_in_window >= ?)")
 
+ATTACH_FIRED = ("select distinct account_id, offer_product as product, date_day from bt_attach "
+                "where feature_adoption >= min_feature_adoption_pct + ?")
+
 
 @dataclass(frozen=True)
 class Sweep:
@@ -104,6 +107,8 @@ SWEEPS = (
     Sweep("expansion_feature_gap_min_events", "tier_upgrade", "gated-feature events",
           _fixed([1, 2, 3, 4, 5, 6, 8]), TIER_FIRED,
           lambda v, d: [d["expansion_limit_warning"], v], integer=True),
+    Sweep("expansion_attach_adoption_shift", "feature_attach", "attach adoption shift",
+          _around(0.05, 6, 4, -1.0, 1.0), ATTACH_FIRED, lambda v, d: [v]),
 )
 
 
@@ -391,6 +396,49 @@ def _consumption_candidates(db: Database, months_grid: list[int]) -> None:
             having count(*) = {m}""")
 
 
+def _attach_candidates(db: Database) -> None:
+    """Per run day, attach rule and account: the current tier's feature adoption and the
+    rule's bar, where every other condition of the rule holds (int_trigger_feature_attach's
+    rules: tenure, the offer not owned, the problem events when the rule has them)."""
+    db.execute("""
+        create temporary table bt_attach as
+        select prerequisite.account_id, rules.offer_product, prerequisite.date_day,
+               rules.min_feature_adoption_pct,
+               cast(coalesce(tier_adoption.tier_features_used_in_window, 0) as double precision)
+                   / nullif(cast(sizes.feature_count as double precision), 0)
+                   as feature_adoption
+        from config.attach_rules as rules
+        inner join intermediate.int_account_product_days as prerequisite
+            on prerequisite.product = rules.prerequisite_product
+        inner join bt_run_days as r on r.date_day = prerequisite.date_day
+        inner join (select product, plan_tier, count(*) as feature_count
+                    from config.tier_features group by product, plan_tier) as sizes
+            on sizes.product = prerequisite.product
+            and sizes.plan_tier = prerequisite.current_plan_tier
+        left join intermediate.int_feature_adoption_daily as tier_adoption
+            on tier_adoption.account_id = prerequisite.account_id
+            and tier_adoption.product = prerequisite.product
+            and tier_adoption.tier_rank = prerequisite.current_tier_rank
+            and tier_adoption.problem_feature = ''
+            and tier_adoption.date_day = prerequisite.date_day
+        left join intermediate.int_feature_adoption_daily as problem
+            on problem.account_id = prerequisite.account_id
+            and problem.product = prerequisite.product
+            and problem.tier_rank = 0
+            and problem.problem_feature = rules.problem_feature
+            and problem.date_day = prerequisite.date_day
+        left join intermediate.int_account_product_days as offer
+            on offer.account_id = prerequisite.account_id
+            and offer.product = rules.offer_product
+            and offer.date_day = prerequisite.date_day
+        where offer.account_id is null
+            and prerequisite.date_day - prerequisite.first_start_date
+                >= rules.min_days_since_purchase
+            and (rules.problem_feature is null or trim(rules.problem_feature) = ''
+                 or rules.problem_min_events is null
+                 or coalesce(problem.problem_events_in_window, 0) >= rules.problem_min_events)""")
+
+
 def _sweep_variants(db: Database, defaults: dict[str, float]) -> dict[str, list[float]]:
     """Insert the fired rows of every grid value; returns the grid of each parameter."""
     grids = {s.parameter: s.grid(defaults[s.parameter]) for s in SWEEPS}
@@ -398,6 +446,7 @@ def _sweep_variants(db: Database, defaults: dict[str, float]) -> dict[str, list[
     _seat_candidates(db, seat_days)
     months = sorted({int(v) for v in grids["expansion_consumption_months"]})
     _consumption_candidates(db, months)
+    _attach_candidates(db)
     for sweep in SWEEPS:
         for value in grids[sweep.parameter]:
             _insert_variant(db, sweep.variant(value), sweep.play_id, sweep.fired_sql,

@@ -10,6 +10,7 @@
     ('expansion_consumption_months', 'consumption_commit'),
     ('expansion_limit_warning', 'tier_upgrade'),
     ('expansion_feature_gap_min_events', 'tier_upgrade'),
+    ('expansion_attach_adoption_shift', 'feature_attach'),
     ('expansion_conversion_window_days', ''),
     ('expansion_cooldown_days', ''),
     ('expansion_compound_min_signals', ''),

@@ -65,7 +65,8 @@ def test_the_sweep_at_the_built_value_is_the_replay(weekly: BacktestResult):
     assert {p.parameter for p in defaults} == {
         "expansion_seat_utilization_threshold", "expansion_seat_sustained_days",
         "expansion_consumption_ratio_threshold", "expansion_consumption_months",
-        "expansion_limit_warning", "expansion_feature_gap_min_events"}
+        "expansion_limit_warning", "expansion_feature_gap_min_events",
+        "expansion_attach_adoption_shift"}
     for point in defaults:
         assert point.alerts == alerts.get(point.play_id, 0), point.parameter
     # every value of the grid was replayed: the loosest seat threshold fires

@@ -6,7 +6,8 @@
     offer is not owned, enough of the current tier's features were used in
     the 30 days ending d, and the problem feature was used often enough (a
     rule whose problem_feature or problem_min_events is blank has no problem
-    condition). -#}
+    condition). The var expansion_attach_adoption_shift (0) moves every rule's
+    min_feature_adoption_pct at once, so a backtest can tune them with --vars. -#}
 with attach_rules as (
 
     select * from {{ ref('attach_rules') }}
@@ -89,7 +90,7 @@ final as (
         max(problem_events_in_window) as problem_events_in_window
     from rule_days
     where days_since_purchase >= min_days_since_purchase
-        and feature_adoption >= min_feature_adoption_pct
+        and feature_adoption >= min_feature_adoption_pct + {{ var('expansion_attach_adoption_shift') }}
         and (without_problem_condition or problem_events_in_window >= problem_min_events)
     group by account_id, offer_product, date_day
 
