@@ -261,6 +261,14 @@ def _check_built(db: Database) -> None:
 def _settings(db: Database) -> tuple[date, int, dict[str, float]]:
     rows = db.execute("select parameter, value, as_of from marts.model_thresholds")
     values = {name: float(value) for name, value, _ in rows}
+    needed = {s.parameter for s in SWEEPS} | {
+        "expansion_conversion_window_days", "expansion_cooldown_days",
+        "expansion_compound_min_signals", "expansion_compound_min_categories"}
+    missing = sorted(needed - set(values))
+    if missing:
+        raise BacktestError(f"marts.model_thresholds in {db.description} has no "
+                            f"{', '.join(missing)}: it was built by an older version; "
+                            "run `expansion build` first")
     as_of = rows[0][2]
     as_of = as_of if isinstance(as_of, date) else date.fromisoformat(str(as_of)[:10])
     (history_days,), = db.execute("select history_days from marts.sync_settings")

@@ -181,3 +181,17 @@ def test_the_range_defaults_to_the_last_twelve_months(weekly: BacktestResult,
     assert weekly.end == backtest_warehouse.as_of
     assert weekly.start == max(weekly.end - timedelta(days=364), backtest_warehouse.scalar(
         "select min(date_day) from intermediate.int_day_spine where is_in_history"))
+
+
+def test_a_warehouse_built_by_an_older_version_says_so(backtest_warehouse: Warehouse, tmp_path,
+                                                       monkeypatch, capsys):
+    path = tmp_path / "older.duckdb"
+    shutil.copy(backtest_warehouse.path, path)
+    con = duckdb.connect(str(path))
+    con.execute("delete from marts.model_thresholds "
+                "where parameter = 'expansion_attach_adoption_shift'")
+    con.close()
+    monkeypatch.setenv("EXPANSION_DUCKDB_PATH", str(path))
+    assert main(["backtest"]) == 2
+    err = capsys.readouterr().err
+    assert "has no expansion_attach_adoption_shift" in err and "expansion build" in err
