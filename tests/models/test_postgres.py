@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+from dataclasses import asdict
 
 import pytest
 
+from expansion_signals.backtest import BacktestOptions, run_backtest, store
 from expansion_signals.dbt import BuildOptions, run_dbt
+from expansion_signals.warehouse import connect_duckdb, connect_warehouse
 from tests.support.postgres import copy_raw_tables, postgres_cluster
 
 from .conftest import Warehouse
@@ -47,7 +51,9 @@ def _normalise(row: tuple, evidence_index: int | None) -> tuple:
 
 
 @pytest.mark.parametrize("mart", ["expansion_signals", "account_health", "play_performance",
-                                  "expansion_ready_accounts", "sync_plays", "sync_settings"])
+                                  "expansion_ready_accounts", "sync_plays", "sync_settings",
+                                  "nrr_by_motion", "expansion_efficiency", "play_funnel",
+                                  "signal_volume", "model_thresholds"])
 def test_postgres_marts_equal_duckdb(postgres_build, built_warehouse: Warehouse, mart: str):
     columns = [r[0] for r in built_warehouse.query(
         "select column_name from information_schema.columns "
@@ -60,3 +66,36 @@ def test_postgres_marts_equal_duckdb(postgres_build, built_warehouse: Warehouse,
         postgres_rows = {_normalise(r, evidence_index) for r in cursor.fetchall()}
     assert duckdb_rows
     assert postgres_rows == duckdb_rows
+
+
+def _figures(result) -> dict:
+    """A backtest's figures, floats rounded (the engines sum doubles in their own order)."""
+    def rounded(row: dict) -> dict:
+        return {k: round(v, 6) if isinstance(v, float) else v for k, v in row.items()}
+    return {"plays": sorted((rounded(asdict(p)) for p in result.plays),
+                            key=lambda p: p["play_id"]),
+            "sweeps": [rounded(asdict(p)) for p in result.sweeps],
+            "compound": [rounded(asdict(c)) for c in result.compound],
+            "range": (result.start, result.end, result.owners),
+            "vars": result.vars_line()}
+
+
+def test_the_backtest_on_postgres_equals_duckdb(postgres_build, built_warehouse: Warehouse,
+                                                tmp_path):
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(built_warehouse.path, path)
+    duck = connect_duckdb(path)
+    try:
+        on_duckdb = run_backtest(duck, BacktestOptions())
+    finally:
+        duck.close()
+    postgres = connect_warehouse("postgres")
+    try:
+        on_postgres = run_backtest(postgres, BacktestOptions())
+        store(postgres, on_postgres)
+        stored = postgres.execute("select count(*) from backtest.threshold_sweep")
+    finally:
+        postgres.close()
+    assert on_postgres.plays and _figures(on_postgres) == _figures(on_duckdb)
+    assert stored == [(len(on_postgres.sweeps),)]
+
