@@ -65,6 +65,8 @@ assembled as (
         cast(urgency.close_path as {{ dbt.type_string() }}) as close_path,
         cast(owners.owner_role as {{ dbt.type_string() }}) as owner_role,
         cast(owners.owner_email as {{ dbt.type_string() }}) as owner_email,
+        cast(owners.responsible_role as {{ dbt.type_string() }}) as responsible_role,
+        cast(owners.responsible_email as {{ dbt.type_string() }}) as responsible_email,
         {{ add_days('plays.sla_days', 'episodes.episode_start') }}
             as sla_due_on,
         cast(urgency.signal_count as {{ dbt.type_int() }}) as signal_count,

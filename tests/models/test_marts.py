@@ -90,19 +90,28 @@ def test_signals_are_consistent_with_plays_health_and_dates(built_warehouse: War
 
 
 def test_owner_follows_the_ownership_rules(built_warehouse: Warehouse):
-    rules = {"enterprise": "account_manager", "mid_market": "csm", "smb": "account_executive"}
+    """Accountable: the segment's role, else csm, account manager, executive, a CSM without
+    quota (the seed gives it to mid_market only) passed over while someone with quota is
+    on the account. Responsible: the segment's responsible role when it has an email, else
+    the accountable owner."""
+    rules = {"enterprise": ("account_manager", "csm", False),
+             "mid_market": ("csm", "csm", True),
+             "smb": ("account_executive", "account_executive", False)}
     rows = built_warehouse.query(
-        "select s.owner_role, s.owner_email, a.segment, a.csm_email, a.account_manager_email, "
-        "a.account_executive_email from marts.expansion_signals s "
-        "join raw.accounts a using (account_id)")
-    for owner_role, owner_email, segment, csm, am, ae in rows:
-        emails = {"csm": csm, "account_manager": am, "account_executive": ae}
-        rule_role = rules[segment]
-        if emails[rule_role]:
-            assert (owner_role, owner_email) == (rule_role, emails[rule_role])
-        else:
-            fallback = next(((r, e) for r, e in emails.items() if e), (None, None))
-            assert (owner_role, owner_email) == fallback
+        "select s.owner_role, s.owner_email, s.responsible_role, s.responsible_email, "
+        "a.segment, a.csm_email, a.account_manager_email, a.account_executive_email "
+        "from marts.expansion_signals s join raw.accounts a using (account_id)")
+    assert rows
+    for owner_role, owner_email, responsible_role, responsible_email, segment, *people in rows:
+        emails = dict(zip(("csm", "account_manager", "account_executive"), people, strict=True))
+        rule_role, first_mover, csm_quota = rules[segment]
+        csm_can_own = csm_quota or not (emails["account_manager"] or emails["account_executive"])
+        candidates = [rule_role, "csm", "account_manager", "account_executive"]
+        accountable = next(((r, emails[r]) for r in candidates
+                            if emails[r] and (r != "csm" or csm_can_own)), (None, None))
+        assert (owner_role, owner_email) == accountable
+        expected = (first_mover, emails[first_mover]) if emails[first_mover] else accountable
+        assert (responsible_role, responsible_email) == expected
 
 
 def test_repeated_event_ids_count_once(built_warehouse: Warehouse):

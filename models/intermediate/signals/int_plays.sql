@@ -20,7 +20,7 @@ final as (
             as sla_days,
         collateral,
         opens_opportunity,
-        {{ optional_column(ref('plays'), 'effort_hours', type_double()) }} as effort_hours
+        {{ optional_seed_column('plays', 'effort_hours', type_double()) }} as effort_hours
     from plays
 
 )
