@@ -53,7 +53,7 @@ def _normalise(row: tuple, evidence_index: int | None) -> tuple:
 @pytest.mark.parametrize("mart", ["expansion_signals", "account_health", "play_performance",
                                   "expansion_ready_accounts", "sync_plays", "sync_settings",
                                   "nrr_by_motion", "expansion_efficiency", "play_funnel",
-                                  "signal_volume", "model_thresholds"])
+                                  "signal_volume", "model_thresholds", "expansion_calendar"])
 def test_postgres_marts_equal_duckdb(postgres_build, built_warehouse: Warehouse, mart: str):
     columns = [r[0] for r in built_warehouse.query(
         "select column_name from information_schema.columns "
