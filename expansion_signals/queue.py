@@ -133,7 +133,34 @@ def queue_lines(db: Database, limit: int, owner: str | None = None) -> list[str]
     lines.append(f"  {'play':<24} {'signals':>8} {'high':>6} {'accounts':>9}")
     for play, n, high, play_accounts in play_counts(db, owner):
         lines.append(f"  {play:<24} {n:>8} {high:>6} {play_accounts:>9}")
+    if owner:
+        lines.extend(touch_lines(db, owner))
     return [*lines, off] if off else lines
+
+
+def touch_lines(db: Database, owner: str) -> list[str]:
+    """The owner's expansion-calendar touches due in the 7 days from as_of and not done yet
+    (nothing from a warehouse built before the calendar existed)."""
+    if not db.table_exists("marts", "expansion_calendar"):
+        return []
+    rows = db.execute(
+        """
+        select account_name, touch, due_on
+        from marts.expansion_calendar
+        where (lower(responsible_email) = lower(?) or lower(owner_email) = lower(?))
+            and not is_done
+            and due_on >= as_of and due_on <= as_of + 6
+        order by due_on, account_name, touch_order
+        """,
+        [owner, owner],
+    )
+    if not rows:
+        return ["Expansion touches due this week: none."]
+    lines = [f"Expansion touches due this week ({len(rows)}):"]
+    for name, touch, due_on in rows:
+        lines.append(f"  {due_on}  {_fit(name, ACCOUNT_WIDTH):<{ACCOUNT_WIDTH}} "
+                     f"{touch.replace('_', ' ')}")
+    return lines
 
 
 def print_plays_off(target: str | None, say: Callable[[str], None] = print) -> None:

@@ -66,6 +66,7 @@ contract_years as (
 
     select
         ranked_lines.account_id,
+        accounts.account_name,
         ranked_lines.start_date as contract_start,
         {{ add_days(1, 'ranked_lines.end_date') }} as renewal_date,
         accounts.fiscal_year_start_month
@@ -107,6 +108,7 @@ touches as (
     {% for touch, month in touches %}
     select
         contract_years.account_id,
+        contract_years.account_name,
         cast('{{ touch }}' as {{ dbt.type_string() }}) as touch,
         {{ loop.index }} as touch_order,
         {{ month }} as contract_month,
@@ -175,6 +177,7 @@ final as (
 
     select
         with_status.account_id,
+        cast(with_status.account_name as {{ dbt.type_string() }}) as account_name,
         cast(with_status.touch as {{ dbt.type_string() }}) as touch,
         cast(with_status.touch_order as {{ dbt.type_int() }}) as touch_order,
         cast(with_status.contract_month as {{ dbt.type_int() }}) as contract_month,

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import termios
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -210,6 +211,40 @@ def test_show_owner_gives_one_sellers_queue_in_its_own_order(built, capsys):
     listed = out[3:3 + len(mine)]
     assert [line.split()[0] for line in listed] == [str(i) for i in range(1, len(mine) + 1)]
     assert all(name[:20] in line for line, (name, _, _) in zip(listed, mine, strict=True))
+
+
+def test_show_owner_lists_the_touches_due_this_week(built, tmp_path, monkeypatch, capsys):
+    """The owner's expansion-calendar touches not done and due in the 7 days from as_of."""
+    copy = tmp_path / "touches.duckdb"
+    shutil.copy(built, copy)
+    owner = _queue(built)[0][1]
+    with duckdb.connect(str(copy)) as con:
+        as_of = con.execute("select max(as_of) from marts.expansion_calendar").fetchone()[0]
+        account = con.execute(
+            "select account_id from marts.expansion_ready_accounts where owner_email = ? "
+            "order by owner_rank limit 1", [owner]).fetchone()[0]
+        # one of the owner's touches falls due in two days, and another is done
+        con.execute("update marts.expansion_calendar set is_done = false, due_on = ? "
+                    "where account_id = ? and touch = 'business_review'",
+                    [as_of + timedelta(days=2), account])
+        con.execute("update marts.expansion_calendar set is_done = true, due_on = ? "
+                    "where account_id = ? and touch = 'outcome_review'",
+                    [as_of + timedelta(days=1), account])
+        calendar = con.execute(
+            "select account_name, touch, due_on, is_done, owner_email, responsible_email "
+            "from marts.expansion_calendar").fetchall()
+    due = sorted((d, n, t) for n, t, d, done, accountable, responsible in calendar
+                 if owner.lower() in ((accountable or "").lower(), (responsible or "").lower())
+                 and not done and as_of <= d <= as_of + timedelta(days=6))
+    monkeypatch.setenv("EXPANSION_DUCKDB_PATH", str(copy))
+    assert cli.main(["show", "--owner", owner]) == 0
+    out = capsys.readouterr().out.splitlines()
+    at = out.index(f"Expansion touches due this week ({len(due)}):")
+    listed = out[at + 1:at + 1 + len(due)]
+    assert [line.split()[0] for line in listed] == [str(d) for d, _, _ in due]
+    assert any("business review" in line for line in listed)
+    assert not any("outcome review" in line and str(as_of + timedelta(days=1)) in line
+                   for line in listed)
 
 
 def test_show_owner_with_a_typo_names_the_nearest_owners(built, capsys):
