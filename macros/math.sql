@@ -68,3 +68,26 @@
             + {{ safe_divide(1, c1) }} - {{ safe_divide(1, n2_) }}))
     end)
 {%- endmacro %}
+
+{#- A signal's urgency (triggers.md): high when the account is compound or,
+    for a key about one product, its limit level is intervention, its seat
+    utilization >= 0.95 or its last complete month's consumption ratio >=
+    1.50; low for a tier_upgrade at warning level with fewer than 3 gated
+    events; else medium. The one statement of the rule: int_signal_urgency
+    applies it as of as_of, int_episode_urgency to every fired day. -#}
+{% macro signal_urgency(compound, product, play_id, limit_level, seat_utilization,
+                        last_month_consumption_ratio, gated_events) -%}
+    case
+        when {{ compound }} then 'high'
+        when {{ product }} <> '' and (
+            {{ limit_level }} = 'intervention'
+            or {{ seat_utilization }} >= {{ var('expansion_urgent_seat_utilization') }}
+            or {{ last_month_consumption_ratio }} >= {{ var('expansion_urgent_consumption_ratio') }}
+        ) then 'high'
+        when {{ play_id }} = 'tier_upgrade'
+            and {{ limit_level }} = 'warning'
+            and coalesce({{ gated_events }}, 0) < {{ var('expansion_low_urgency_max_gated_events') }}
+            then 'low'
+        else 'medium'
+    end
+{%- endmacro %}

@@ -71,31 +71,20 @@ day_urgency as (
 
     select
         signal_id,
-        case
-            when product <> '' and (
-                limit_level = 'intervention'
-                or seat_utilization >= {{ var('expansion_urgent_seat_utilization') }}
-                or last_month_consumption_ratio >= {{ var('expansion_urgent_consumption_ratio') }}
-            ) then 3
-            when play_id = 'tier_upgrade'
-                and limit_level = 'warning'
-                and coalesce(gated_events_in_window, 0) < {{ var('expansion_low_urgency_max_gated_events') }}
-                then 1
-            else 2
-        end as urgency_level
+        {{ urgency_order(signal_urgency('false', 'product', 'play_id', 'limit_level',
+                                        'seat_utilization', 'last_month_consumption_ratio',
+                                        'gated_events_in_window')) }} as urgency_order
     from fired_days
 
 ),
 
+-- high on any fired day is high; low on every one is low
 replayed as (
 
     select
         signal_id,
-        case
-            when max(urgency_level) = 3 then 'high'
-            when max(urgency_level) = 1 then 'low'
-            else 'medium'
-        end as urgency
+        case min(urgency_order) when 1 then 'high' when 3 then 'low' else 'medium' end
+            as urgency
     from day_urgency
     group by signal_id
 

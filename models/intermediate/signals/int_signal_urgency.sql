@@ -58,19 +58,9 @@ with_urgency as (
 
     select
         *,
-        case
-            when compound then 'high'
-            when product <> '' and (
-                limit_level = 'intervention'
-                or seat_utilization >= {{ var('expansion_urgent_seat_utilization') }}
-                or last_month_consumption_ratio >= {{ var('expansion_urgent_consumption_ratio') }}
-            ) then 'high'
-            when play_id = 'tier_upgrade'
-                and limit_level = 'warning'
-                and coalesce(gated_events_in_window, 0) < {{ var('expansion_low_urgency_max_gated_events') }}
-                then 'low'
-            else 'medium'
-        end as urgency
+        {{ signal_urgency('compound', 'product', 'play_id', 'limit_level', 'seat_utilization',
+                          'last_month_consumption_ratio', 'gated_events_in_window') }}
+            as urgency
     from keyed
 
 ),
