@@ -263,8 +263,8 @@ def efficiency_section(quarters: Sequence[EfficiencyQuarter]) -> Markup:
         table([Cell(h, NUMERIC if i else "") for i, h in enumerate(headers)], rows,
               css="efficiency"),
         tag("p", {"class": "note"},
-            "Won expansion opportunities per quarter. Logo %: accounts active at the quarter's "
-            "end that expanded in it. Signal-led: won expansions a signal preceded. "
+            "Won expansion opportunities per quarter. Logo %: accounts active in the quarter "
+            "that expanded in it. Signal-led: won expansions a signal preceded. "
             "Expansion-driven NDR counts only those as expansion. ARR per play hour: what the "
             "quarter's episodes won over the hours their plays take (the plays seed's "
             "effort_hours)."))

@@ -112,44 +112,46 @@ first_expansions as (
 
 ),
 
-active_in_quarter as (
+-- accounts with an active line on some day of the quarter, and whether on its last
+active_accounts as (
 
-    select distinct quarters.quarter_start, lines.account_id
+    select
+        quarters.quarter_start,
+        lines.account_id,
+        max({{ as_int('lines.last_active_date >= quarters.quarter_end') }}) = 1 as is_active_at_end
     from quarters
     inner join lines
         on lines.start_date <= quarters.quarter_end
         and lines.last_active_date >= quarters.quarter_start
+    group by quarters.quarter_start, lines.account_id
 
 ),
 
 active_at_end as (
 
-    select distinct quarters.quarter_start, lines.account_id
-    from quarters
-    inner join lines
-        on lines.start_date <= quarters.quarter_end
-        and lines.last_active_date >= quarters.quarter_end
+    select quarter_start, account_id from active_accounts
+    where is_active_at_end
 
 ),
 
 logos as (
 
     select
-        active_in_quarter.quarter_start,
-        count(distinct active_in_quarter.account_id) as active_accounts,
+        active_accounts.quarter_start,
+        count(distinct active_accounts.account_id) as active_accounts,
         count(distinct expansions.account_id) as expanded_accounts,
         count(distinct owners.owner_email) as owners,
         coalesce({{ exact_sum('expansions.amount') }}, 0) as expansion_arr
-    from active_in_quarter
+    from active_accounts
     inner join quarters
-        on quarters.quarter_start = active_in_quarter.quarter_start
+        on quarters.quarter_start = active_accounts.quarter_start
     left join owners
-        on owners.account_id = active_in_quarter.account_id
+        on owners.account_id = active_accounts.account_id
     left join expansions
-        on expansions.account_id = active_in_quarter.account_id
+        on expansions.account_id = active_accounts.account_id
         and expansions.won_on >= quarters.quarter_start
         and expansions.won_on <= quarters.quarter_end
-    group by active_in_quarter.quarter_start
+    group by active_accounts.quarter_start
 
 ),
 
