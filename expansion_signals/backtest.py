@@ -65,7 +65,6 @@ class Sweep:
 
     parameter: str
     play_id: str
-    label: str
     grid: Callable[[float], list[float]]
     fired_sql: str
     params: Callable[[float, dict[str, float]], list[float]]
@@ -89,25 +88,25 @@ def _fixed(values: Iterable[float]) -> Callable:
 
 
 SWEEPS = (
-    Sweep("expansion_seat_utilization_threshold", "seat_expansion", "seat utilization",
+    Sweep("expansion_seat_utilization_threshold", "seat_expansion",
           _around(0.05, 3, 3, 0.5, 1.2), SEAT_FIRED,
           lambda v, d: [int(d["expansion_seat_sustained_days"]), v]),
-    Sweep("expansion_seat_sustained_days", "seat_expansion", "days sustained",
+    Sweep("expansion_seat_sustained_days", "seat_expansion",
           _fixed([7, 10, 14, 21, 28]), SEAT_FIRED,
           lambda v, d: [int(v), d["expansion_seat_utilization_threshold"]], integer=True),
-    Sweep("expansion_consumption_ratio_threshold", "consumption_commit", "consumption ratio",
+    Sweep("expansion_consumption_ratio_threshold", "consumption_commit",
           _around(0.1, 3, 3, 1.0, 3.0), CONSUMPTION_FIRED,
           lambda v, d: [int(d["expansion_consumption_months"]), v]),
-    Sweep("expansion_consumption_months", "consumption_commit", "months over",
+    Sweep("expansion_consumption_months", "consumption_commit",
           _fixed([1, 2, 3, 4]), CONSUMPTION_FIRED,
           lambda v, d: [int(v), d["expansion_consumption_ratio_threshold"]], integer=True),
-    Sweep("expansion_limit_warning", "tier_upgrade", "limit warning level",
+    Sweep("expansion_limit_warning", "tier_upgrade",
           _around(0.05, 3, 4, 0.3, 1.0), TIER_FIRED,
           lambda v, d: [v, d["expansion_feature_gap_min_events"]]),
-    Sweep("expansion_feature_gap_min_events", "tier_upgrade", "gated-feature events",
+    Sweep("expansion_feature_gap_min_events", "tier_upgrade",
           _fixed([1, 2, 3, 4, 5, 6, 8]), TIER_FIRED,
           lambda v, d: [d["expansion_limit_warning"], v], integer=True),
-    Sweep("expansion_attach_adoption_shift", "feature_attach", "attach adoption shift",
+    Sweep("expansion_attach_adoption_shift", "feature_attach",
           _around(0.05, 6, 4, -1.0, 1.0), ATTACH_FIRED, lambda v, d: [v]),
 )
 
