@@ -65,6 +65,7 @@ def make_mart(path: Path, signals: int, accounts: list[str], owners: list[str]) 
             "account_executive", owners[n % len(owners)], AS_OF + timedelta(days=14),
             1 + n % 4, n % 4 == 0, 200, EVIDENCE, 1 + n % 4, float(100 - n % 100),
             1 + n // len(owners),  # owners take turns: a distinct rank per owner
+            "account_executive", owners[n % len(owners)], None, None,  # owner is responsible
         ))
     con = duckdb.connect(str(path))
     try:

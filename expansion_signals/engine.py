@@ -198,7 +198,8 @@ class SyncRun:
             states = self.ledger.load_states()  # settled intents changed what Slack holds
         plan = plan_sync(rows, snapshot.plays, states, as_of,
                          plan_settings(self.settings, self.mapping, cooldown_days,
-                                       snapshot.settings.default_sla_days))
+                                       snapshot.settings.default_sla_days),
+                         self.ledger.informed_pairs())
         self.checkpoint("planned")
         if self.preview:
             self._log_planned(plan, plan.writes, plan.notices)
@@ -207,7 +208,7 @@ class SyncRun:
         if self._volume_held(plan):
             return plan
         # Rows of the plan carry the SLA date resolved on first delivery; the ledger keeps it.
-        self.ledger.observe(list(plan.rows.values()), states, plan.backlog)
+        self.ledger.observe(list(plan.rows.values()), states, plan.backlog, plan.held)
         known = known_ids_from_states(states.values())
         if self.sf:
             self._apply_salesforce(plan, known)
@@ -420,7 +421,19 @@ class SyncRun:
                 return None
             return self.salesforce.record_url(self.mapping.signal.object, remote)
 
-        return notice_message(notice, plan.rows, plan.plays, self.mapping.slack_event_type, link)
+        return notice_message(notice, plan.rows, plan.plays, self.mapping.slack_event_type, link,
+                              self._slack_user)
+
+    def _slack_user(self, email: str) -> str | None:
+        """The Slack user to mention for an email (the accountable owner on a handoff); None
+        when there is none or the lookup fails: the message then names the email."""
+        assert self.slack is not None
+        try:
+            return self.slack.recipient(email).user_id
+        except SyncAborted:
+            raise
+        except Exception:
+            return None
 
     def _apply_slack(
         self, plan: Plan, known: dict[tuple[str, str], str], blocked: set[str]
@@ -438,14 +451,22 @@ class SyncRun:
         assert self.slack is not None
         action = ("reply." if notice.kind == "escalation" else "message.") + notice.kind
         try:
-            channel = notice.thread_channel or self.slack.channel_for(notice.owner_email)
+            if notice.kind == "informed":
+                # Told in a direct message or not at all: never in the fallback channel.
+                channel = self.slack.recipient(notice.owner_email or "").channel_id
+                if channel is None:
+                    self._not_informed(notice, action)
+                    return
+            else:
+                channel = notice.thread_channel or self.slack.channel_for(notice.owner_email)
         except SyncAborted:
             raise
         except Exception as error:  # NoRecipient, or a lookup that failed for good
             self._slack_failed(notice, action, error)
             return
         intent = Intent(notice.notice_id, self.run_id, notice.kind, channel, notice.thread_ts,
-                        notice.signal_ids, notice.urgency, posted_after_now())
+                        notice.signal_ids, notice.urgency, posted_after_now(),
+                        notice.owner_email if notice.kind == "informed" else None)
         self.ledger.record_intent(intent)
         self.checkpoint("slack.intent_recorded")
         try:
@@ -473,11 +494,23 @@ class SyncRun:
         self._count(f"slack.{notice.kind}.sent")
         self.checkpoint("slack.committed")
 
+    def _not_informed(self, notice: Notice, action: str) -> None:
+        """An informed person with no Slack user: nothing is sent, now or on later runs."""
+        self.ledger.mark_informed(notice.signal_ids, notice.owner_email or "", notice.notice_id,
+                                  None, None)
+        self.ledger.log(self.run_id, [
+            Operation("slack", action, s, "skipped", notice.owner_email,
+                      detail="no Slack user has this email")
+            for s in notice.signal_ids
+        ])
+        self._count(f"slack.{notice.kind}.skipped")
+
     def _slack_failed(self, notice: Notice, action: str, error: BaseException) -> None:
         code, message = describe(error)
-        self.ledger.update_states(
-            ("slack_error",), [(s, f"{code}: {message}"[:500]) for s in notice.signal_ids]
-        )
+        if notice.kind != "informed":  # the signal's own message is not what failed
+            self.ledger.update_states(
+                ("slack_error",), [(s, f"{code}: {message}"[:500]) for s in notice.signal_ids]
+            )
         ops = [
             Operation("slack", action, s, "failed", notice.owner_email, error_code=code,
                       error_message=message[:500], detail=notice.notice_id)

@@ -57,17 +57,24 @@ DDL = (
         sf_signal_id varchar, sf_opportunity_id varchar, sf_task_id varchar, sf_error varchar,
         slack_channel varchar, slack_ts varchar, slack_urgency varchar, slack_error varchar,
         updated_at timestamp, account_id varchar, play_id varchar, product varchar,
-        episode_start date, sla_due date, backlog varchar, motion varchar)""",
+        episode_start date, sla_due date, backlog varchar, motion varchar, held_until date)""",
     # Ledgers made before the state kept the signal's key, then its SLA date and backlog mark,
-    # then its play's motion (the read-back's).
+    # then its play's motion (the read-back's), then the renewal it was held for.
     *(f"alter table {SCHEMA}.signal_state add column if not exists {column}"
       for column in ("account_id varchar", "play_id varchar", "product varchar",
                      "episode_start date", "sla_due date", "backlog varchar",
-                     "motion varchar")),
+                     "motion varchar", "held_until date")),
     f"""create table if not exists {SCHEMA}.slack_intents (
         notice_id varchar primary key, run_id varchar, kind varchar, channel varchar,
         thread_ts varchar, signal_ids varchar, urgency varchar, posted_after varchar,
-        recorded_at timestamp)""",
+        recorded_at timestamp, recipient varchar)""",
+    # Ledgers made before informed digests (their intents name the person).
+    f"alter table {SCHEMA}.slack_intents add column if not exists recipient varchar",
+    # Who of the informed roles was told of which signal (channel and ts null: the person
+    # has no Slack user, so is not told).
+    f"""create table if not exists {SCHEMA}.informed (
+        signal_id varchar, recipient varchar, notice_id varchar, channel varchar, ts varchar,
+        informed_at timestamp, primary key (signal_id, recipient))""",
     f"""create table if not exists {SCHEMA}.runs (
         run_id varchar primary key, mode varchar, status varchar, as_of date,
         started_at timestamp, finished_at timestamp, counts varchar, error varchar,
@@ -341,17 +348,21 @@ class Ledger:
     def observe(
         self, rows: Sequence[SignalRow], known: dict[str, SignalState],
         backlog: dict[str, str | None] | None = None,
+        held: dict[str, date | None] | None = None,
     ) -> None:
         """The mart showed these signals today: when, who they belong to, their key and start,
-        and what the planner decided on first delivery (rows carry the resolved SLA date)."""
+        and what the planner decided on first delivery (rows carry the resolved SLA date),
+        including a hold for a renewal."""
         backlog = backlog or {}
+        held = held or {}
         self.update_states(
             ("status", "last_seen", "owner_email", "account_name", "account_id", "play_id",
-             "product", "episode_start", "sla_due", "backlog", "motion"),
+             "product", "episode_start", "sla_due", "backlog", "motion", "held_until"),
             [
                 (r.signal_id, known[r.signal_id].status if r.signal_id in known else OPEN,
                  r.as_of, r.owner_email, r.account_name, r.account_id, r.play_id, r.product,
-                 r.episode_start, r.sla_due_on, backlog.get(r.signal_id), r.motion)
+                 r.episode_start, r.sla_due_on, backlog.get(r.signal_id), r.motion,
+                 held.get(r.signal_id))
                 for r in rows
             ],
         )
@@ -430,20 +441,45 @@ class Ledger:
             f"delete from {SCHEMA}.slack_intents where notice_id = ?", [intent.notice_id]
         )
         self.db.execute(
-            f"insert into {SCHEMA}.slack_intents values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"insert into {SCHEMA}.slack_intents (notice_id, run_id, kind, channel, thread_ts, "
+            "signal_ids, urgency, posted_after, recorded_at, recipient) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [intent.notice_id, intent.run_id, intent.kind, intent.channel, intent.thread_ts,
-             json.dumps(list(intent.signal_ids)), intent.urgency, intent.posted_after, now()],
+             json.dumps(list(intent.signal_ids)), intent.urgency, intent.posted_after, now(),
+             intent.recipient],
         )
 
     def pending_intents(self) -> list[Intent]:
         rows = self.db.execute(
             f"select notice_id, run_id, kind, channel, thread_ts, signal_ids, urgency, "
-            f"posted_after from {SCHEMA}.slack_intents order by recorded_at"
+            f"posted_after, recipient from {SCHEMA}.slack_intents order by recorded_at"
         )
         return [
-            Intent(n, r, k, c, t, tuple(json.loads(ids)), u, p)
-            for n, r, k, c, t, ids, u, p in rows
+            Intent(n, r, k, c, t, tuple(json.loads(ids)), u, p, who)
+            for n, r, k, c, t, ids, u, p, who in rows
         ]
+
+    def mark_informed(
+        self, signal_ids: Sequence[str], recipient: str, notice_id: str,
+        channel: str | None, ts: str | None,
+    ) -> None:
+        """The informed person was told of these signals (or cannot be: no Slack user)."""
+        person = recipient.strip().lower()
+        with self.db.transaction():
+            for start in range(0, len(signal_ids), 500):
+                part = list(signal_ids[start : start + 500])
+                self.db.execute(
+                    f"delete from {SCHEMA}.informed where recipient = ? and signal_id in "
+                    f"({', '.join(['?'] * len(part))})", [person, *part])
+            self.db.insert_rows(
+                f"insert into {SCHEMA}.informed (signal_id, recipient, notice_id, channel, ts, "
+                "informed_at)",
+                [(s, person, notice_id, channel, ts, now()) for s in signal_ids])
+
+    def informed_pairs(self) -> set[tuple[str, str]]:
+        """(signal_id, lower-case email) of every informed person told (or not reachable)."""
+        rows = self.db.execute(f"select signal_id, recipient from {SCHEMA}.informed")
+        return {(str(s), str(r)) for s, r in rows}
 
     def clear_intent(self, notice_id: str) -> None:
         self.db.execute(f"delete from {SCHEMA}.slack_intents where notice_id = ?", [notice_id])
@@ -453,7 +489,10 @@ class Ledger:
     ) -> None:
         """The message is in Slack: remember where for each signal it covers; drop the intent."""
         with self.db.transaction():
-            if intent.kind == "escalation":
+            if intent.kind == "informed":
+                self.mark_informed(intent.signal_ids, intent.recipient or "", intent.notice_id,
+                                   intent.channel, ts)
+            elif intent.kind == "escalation":
                 self.update_states(
                     ("slack_urgency", "slack_error"),
                     [(s, intent.urgency, None) for s in intent.signal_ids],

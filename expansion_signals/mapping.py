@@ -29,7 +29,8 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "signal": (
         "account", "play", "motion", "product", "urgency", "close_path", "status",
         "episode_start", "sla_due", "last_seen", "signal_count", "compound", "owner_email",
-        "evidence", "opportunity",
+        "evidence", "opportunity", "signal_categories", "priority_score", "priority_rank",
+        "responsible_email", "backlog", "held_until",
     ),
     "opportunity": ("name", "account", "type", "stage", "close_date", "owner", "description"),
     "task": ("subject", "what", "owner", "due", "priority", "status", "description"),

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
+from expansion_signals.talk_tracks import talk_track
 from expansion_signals.types import (
     OPEN,
     OPPORTUNITY,
@@ -73,6 +74,8 @@ class Plan:
     unchanged: int = 0
     # Per signal in the mart: None, or its backlog mark ("top" worked, "record" record only).
     backlog: dict[str, str | None] = field(default_factory=dict)
+    # Per signal in the mart: the renewal it is (or was) held for, None when never held.
+    held: dict[str, date | None] = field(default_factory=dict)
 
     @property
     def new_opportunities(self) -> int:
@@ -116,7 +119,11 @@ def opens_opportunity(row: SignalRow, play: Play | None) -> bool:
     return bool(play and play.opens_opportunity and row.crm_account_id)
 
 
-def signal_fields(row: SignalRow, play: Play | None) -> dict[str, Any]:
+def signal_fields(
+    row: SignalRow, play: Play | None, *, record_only: bool = False, held: bool = False
+) -> dict[str, Any]:
+    """The Expansion_Signal__c record. A record-only backlog signal links no Opportunity and
+    is marked Backlog; a held one shows the renewal its alert and Task wait for."""
     return {
         "account": row.crm_account_id or None,
         "play": row.play_id,
@@ -132,7 +139,14 @@ def signal_fields(row: SignalRow, play: Play | None) -> dict[str, Any]:
         "compound": row.compound,
         "owner_email": row.owner_email or None,
         "evidence": row.evidence_words,
-        "opportunity": Ref(OPPORTUNITY, row.signal_id) if opens_opportunity(row, play) else None,
+        "opportunity": (Ref(OPPORTUNITY, row.signal_id)
+                        if opens_opportunity(row, play) and not (record_only or held) else None),
+        "signal_categories": row.signal_categories,
+        "priority_score": round(row.priority_score, 2),
+        "priority_rank": row.priority_rank,
+        "responsible_email": row.responsible,
+        "backlog": record_only,
+        "held_until": row.held_until if held else None,
     }
 
 
@@ -157,18 +171,30 @@ def opportunity_fields(row: SignalRow, play: Play, settings: PlanSettings) -> di
     }
 
 
+def task_description(row: SignalRow, play: Play | None) -> str:
+    """What the responsible owner reads on the Task: the evidence, what to say, the handoff."""
+    collateral = f" Collateral: {play.collateral}." if play else ""
+    lines = [f"{row.account_name}: {row.evidence_words}.{collateral}"]
+    track = talk_track(row, play)
+    if track:
+        lines.append(f"What to say: {track}")
+    if row.handoff:
+        lines.append(f"Accountable owner (the Opportunity): {row.handoff}.")
+    return "\n".join(lines)
+
+
 def task_fields(row: SignalRow, play: Play | None, settings: PlanSettings) -> dict[str, Any]:
+    """The Task goes to the responsible owner, who makes the first move (RACI)."""
     step = play.first_step if play else f"Follow up on {row.play_id}"
     what = Ref(OPPORTUNITY if opens_opportunity(row, play) else SIGNAL, row.signal_id)
-    collateral = f" Collateral: {play.collateral}." if play else ""
     return {
         "subject": step[:SUBJECT_LIMIT],
         "what": what,
-        "owner": Owner(row.owner_email),
+        "owner": Owner(row.responsible),
         "due": row.sla_due_on,
         "priority": "High" if row.urgency == "high" else "Normal",
         "status": settings.task_status,
-        "description": f"{row.account_name}: {row.evidence_words}.{collateral}",
+        "description": task_description(row, play),
     }
 
 
@@ -198,18 +224,18 @@ def _dependent_write(
 
 def _record_writes(
     row: SignalRow, play: Play | None, state: SignalState | None, settings: PlanSettings,
-    record_only: bool = False,
+    record_only: bool = False, held: bool = False,
 ) -> list[RecordWrite]:
+    """The signal's record; its Opportunity and Task unless it is record-only backlog or
+    held for a renewal."""
     state = state or SignalState(row.signal_id)
     writes: list[RecordWrite] = []
-    fields = signal_fields(row, play)
-    if record_only:
-        fields["opportunity"] = None
+    fields = signal_fields(row, play, record_only=record_only, held=held)
     digest = payload_hash(fields)
     if digest != state.signal_hash or state.sf_signal_id is None:
         reason = _reason(state.sf_signal_id, state.sf_error)
         writes.append(RecordWrite(SIGNAL, row.signal_id, fields, digest, True, reason))
-    if record_only:
+    if record_only or held:
         return writes
     if play is not None and opens_opportunity(row, play):
         opportunity = _dependent_write(
@@ -256,6 +282,17 @@ class Delivery:
     sla_due: date
     backlog: str | None  # None, TOP or RECORD
     fresh: bool  # decided by this run (not yet kept from an earlier delivery)
+    held: bool = False  # recorded now; alert, Task and Opportunity wait for the renewal
+
+
+def is_held(row: SignalRow, as_of: date) -> bool:
+    """The mart holds it for the renewal (renewal planning, not high) and the renewal is ahead."""
+    return row.held_until is not None and row.held_until > as_of
+
+
+def _worked(state: SignalState) -> bool:
+    """The owner was told or given something: a Task, an Opportunity or a message."""
+    return bool(state.sf_task_id or state.sf_opportunity_id or state.slack_ts)
 
 
 def resolve_delivery(
@@ -270,6 +307,12 @@ def resolve_delivery(
     acknowledged yet is taken again, so a Task created late is not overdue.
     """
     sla_days = play.sla_days if play else settings.default_sla_days
+    if state is not None and state.held_until is not None and state.backlog != RECORD and (
+            not _worked(state)):
+        # Held for a renewal and nobody told yet: the SLA runs from the day the hold ends.
+        if is_held(row, as_of):
+            return Delivery(state.sla_due or row.sla_due_on, state.backlog, False, held=True)
+        return Delivery(resolve_sla_due(row, sla_days, as_of), state.backlog, False)
     if state is not None and state.sla_due is not None and (
             _delivered(state) or state.backlog == RECORD):
         due = state.sla_due
@@ -281,7 +324,7 @@ def resolve_delivery(
         return Delivery(row.sla_due_on, None, False)
     due = resolve_sla_due(row, sla_days, as_of)
     backlog = TOP if is_backlog(row, as_of, settings.backlog_days) else None
-    return Delivery(due, backlog, True)
+    return Delivery(due, backlog, True, held=is_held(row, as_of))
 
 
 def _rank_key(row: SignalRow) -> tuple[int, str]:
@@ -292,7 +335,7 @@ def _pick_backlog(
     rows: dict[str, SignalRow], decided: dict[str, Delivery], per_owner: int
 ) -> dict[str, Delivery]:
     """Of the backlog this run first sees, each owner's top `per_owner` by priority_rank are
-    worked; the rest are records only."""
+    worked; the rest are records only. Owner: the accountable one, whose queue ranks them."""
     by_owner: dict[str, list[SignalRow]] = defaultdict(list)
     for signal_id, delivery in decided.items():
         if delivery.fresh and delivery.backlog is not None:
@@ -384,28 +427,32 @@ def _owner_key(email: str | None) -> str:
     return (email or "").strip().lower()
 
 
-def _backlog_notices(rows: list[SignalRow]) -> list[Notice]:
-    """One backlog digest per owner, its signals in priority order."""
+def _by_responsible(rows: list[SignalRow]) -> dict[str, list[SignalRow]]:
     by_owner: dict[str, list[SignalRow]] = defaultdict(list)
     for row in rows:
-        by_owner[_owner_key(row.owner_email)].append(row)
+        by_owner[_owner_key(row.responsible)].append(row)
+    return by_owner
+
+
+def _backlog_notices(rows: list[SignalRow]) -> list[Notice]:
+    """One backlog digest per responsible owner, its signals in priority order."""
+    by_owner = _by_responsible(rows)
     notices: list[Notice] = []
     for owner in sorted(by_owner):
         group = sorted(by_owner[owner], key=_rank_key)
         ids = tuple(r.signal_id for r in group)
         notice_id = "backlog:" + hashlib.sha256("|".join(sorted(ids)).encode()).hexdigest()[:20]
-        notices.append(Notice(notice_id, "backlog", group[0].owner_email or None, ids))
+        notices.append(Notice(notice_id, "backlog", group[0].responsible, ids))
     return notices
 
 
 def _new_notices(rows: list[SignalRow], threshold: int) -> list[Notice]:
-    by_owner: dict[str, list[SignalRow]] = defaultdict(list)
-    for row in rows:
-        by_owner[_owner_key(row.owner_email)].append(row)
+    """To each responsible owner: a message per new signal, or one digest above `threshold`."""
+    by_owner = _by_responsible(rows)
     notices: list[Notice] = []
     for owner in sorted(by_owner):
         group = sorted(by_owner[owner], key=lambda r: r.signal_id)
-        email = group[0].owner_email or None
+        email = group[0].responsible
         if len(group) > threshold:
             ids = tuple(r.signal_id for r in group)
             digest_id = "digest:" + hashlib.sha256("|".join(ids).encode()).hexdigest()[:20]
@@ -425,9 +472,29 @@ def _escalation(row: SignalRow, state: SignalState) -> Notice | None:
     if URGENCY_RANK.get(row.urgency, -1) <= before:
         return None
     return Notice(
-        f"escalation:{row.signal_id}:{row.urgency}", "escalation", row.owner_email,
+        f"escalation:{row.signal_id}:{row.urgency}", "escalation", row.responsible,
         (row.signal_id,), row.urgency, state.slack_urgency, state.slack_channel, state.slack_ts,
     )
+
+
+def _informed_notices(
+    rows: list[SignalRow], informed: set[tuple[str, str]]
+) -> list[Notice]:
+    """One digest per informed person of the signals they have not been told of yet."""
+    by_person: dict[str, list[SignalRow]] = defaultdict(list)
+    emails: dict[str, str] = {}
+    for row in rows:
+        for email in row.informed_emails:
+            key = _owner_key(email)
+            if key and (row.signal_id, key) not in informed:
+                by_person[key].append(row)
+                emails.setdefault(key, email)
+    notices: list[Notice] = []
+    for person in sorted(by_person):
+        ids = tuple(sorted(r.signal_id for r in by_person[person]))
+        digest = hashlib.sha256("|".join((person, *ids)).encode()).hexdigest()[:20]
+        notices.append(Notice(f"informed:{digest}", "informed", emails[person], ids))
+    return notices
 
 
 def plan_sync(
@@ -436,11 +503,13 @@ def plan_sync(
     states: dict[str, SignalState],
     as_of: date,
     settings: PlanSettings,
+    informed: set[tuple[str, str]] | None = None,
 ) -> Plan:
     """Everything the destinations lack, ordered opportunities, signals, tasks.
 
     The rows of the plan carry the SLA date resolved for each signal (resolve_delivery), so
-    records, tasks and messages all show the one date the owner was given.
+    records, tasks and messages all show the one date the owner was given. `informed`: the
+    (signal_id, lower-case email) pairs the informed roles were already told of.
     """
     mart = {row.signal_id: row for row in rows}
     decided = {
@@ -454,19 +523,25 @@ def plan_sync(
     writes: list[RecordWrite] = []
     unannounced: list[SignalRow] = []
     backlog: list[SignalRow] = []
+    told: list[SignalRow] = []  # announced now or before: their informed roles may be told
     for signal_id in sorted(by_id):
         row, state = by_id[signal_id], states.get(signal_id)
         record_only = decided[signal_id].backlog == RECORD
-        row_writes = _record_writes(row, plays.get(row.play_id), state, settings, record_only)
+        held = decided[signal_id].held and not record_only
+        plan.held[signal_id] = row.held_until if held else (state.held_until if state else None)
+        row_writes = _record_writes(row, plays.get(row.play_id), state, settings, record_only,
+                                    held)
         writes += row_writes
-        if record_only:
-            pass  # no mention, now or later
+        if record_only or held:
+            pass  # no mention: never for record-only backlog, after the renewal when held
         elif state is None or not state.slack_ts:
             (backlog if decided[signal_id].backlog == TOP else unannounced).append(row)
+            told.append(row)
         else:
             escalation = _escalation(row, state)
             plan.notices += [escalation] if escalation else []
-        if not row_writes and state is not None and (state.slack_ts or record_only):
+            told.append(row)
+        if not row_writes and state is not None and (state.slack_ts or record_only or held):
             plan.unchanged += 1
     for signal_id in sorted(set(states) - set(by_id)):
         state = states[signal_id]
@@ -477,7 +552,7 @@ def plan_sync(
         else:
             plan.resolved_locally.append(signal_id)
     plan.notices = (_backlog_notices(backlog) + _new_notices(unannounced, settings.digest_threshold)
-                    + plan.notices)
+                    + plan.notices + _informed_notices(told, informed or set()))
     order = {OPPORTUNITY: 0, SIGNAL: 1, TASK: 2}
     plan.writes = sorted(writes, key=lambda w: (order[w.kind], w.signal_id))
     return plan

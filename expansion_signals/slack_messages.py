@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from expansion_signals.talk_tracks import talk_track
 from expansion_signals.types import Notice, Play, SignalRow
 
 HEADER_LIMIT, SECTION_LIMIT, FIELD_LIMIT, TEXT_LIMIT = 150, 3000, 2000, 3500
@@ -78,14 +79,27 @@ def _close_path(row: SignalRow) -> str:
     return _words(row.close_path) + renewal
 
 
+def handoff_block(row: SignalRow, user_id: str | None) -> list[dict[str, Any]]:
+    """The handoff (RACI): the accountable owner mentioned when someone else makes the first
+    move. The mention is built from a Slack user id, never from data; without one the email
+    is named as escaped text."""
+    if not row.handoff:
+        return []
+    who = f"<@{user_id}>" if user_id else escape(row.handoff)
+    text = f"{who} is accountable and owns the Opportunity; you make the first move."
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}]
+
+
 def _title(row: SignalRow, play: Play | None) -> str:
     name = play.title if play else _words(row.play_id)
     return name + (f" · {row.product}" if row.product else "")
 
 
 def signal_message(
-    row: SignalRow, play: Play | None, link: str | None, meta: dict[str, Any] | None = None
+    row: SignalRow, play: Play | None, link: str | None, meta: dict[str, Any] | None = None,
+    accountable_user: str | None = None,
 ) -> Message:
+    """One new signal to its responsible owner: what fired, what to do, what to say."""
     compound = " (compound)" if row.compound else ""
     fields = [
         plain(f"Play: {_title(row, play)}", FIELD_LIMIT),
@@ -102,6 +116,10 @@ def signal_message(
     ]
     if play:
         blocks.append(section(f"Next step: {play.first_step} Collateral: {play.collateral}."))
+    track = talk_track(row, play)
+    if track:
+        blocks.append(section(f"What to say: {track}"))
+    blocks += handoff_block(row, accountable_user)
     blocks += link_block(link, "Open the signal in Salesforce")
     text = fit(
         f"New {row.urgency}-urgency expansion signal for {row.account_name}: "
@@ -149,6 +167,33 @@ def digest_message(
     return Message(text, blocks, meta)
 
 
+def informed_message(
+    rows: list[SignalRow],
+    plays: dict[str, Play],
+    links: dict[str, str],
+    meta: dict[str, Any] | None = None,
+) -> Message:
+    """For someone the play keeps informed: the signals on their accounts, who works each.
+    One message per run however many; nothing to do but know."""
+    ordered = sorted(rows, key=lambda r: (r.account_name, r.signal_id))
+    title = (f"For your information: {len(rows)} expansion "
+             f"signal{'' if len(rows) == 1 else 's'} on your accounts")
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(title, HEADER_LIMIT)}]
+    for row in ordered[:DIGEST_SHOWN]:
+        who = row.responsible or "the fallback channel"
+        blocks.append(section(
+            f"{row.account_name} · {_title(row, plays.get(row.play_id))} · {row.urgency} "
+            f"urgency · worked by {who}\n{row.evidence_words}."))
+        blocks += link_block(links.get(row.signal_id), "Open in Salesforce")
+    if len(rows) > DIGEST_SHOWN:
+        more = len(rows) - DIGEST_SHOWN
+        blocks.append(
+            {"type": "context", "elements": [plain(f"and {more} more in Salesforce", 200)]}
+        )
+    names = ", ".join(r.account_name for r in ordered[:DIGEST_SHOWN])
+    return Message(fit(f"{title}: {names}", TEXT_LIMIT), blocks, meta)
+
+
 def escalation_message(
     row: SignalRow,
     play: Play | None,
@@ -175,10 +220,15 @@ def notice_message(
     plays: Mapping[str, Play],
     event_type: str,
     link: Callable[[str], str | None],
+    slack_user: Callable[[str], str | None] = lambda email: None,
 ) -> Message:
-    """The message for one planned notice; `link` gives a signal's Salesforce record URL."""
+    """The message for one planned notice; `link` gives a signal's Salesforce record URL,
+    `slack_user` the Slack user of an email (to mention the accountable owner)."""
     meta = metadata(event_type, notice.notice_id, notice.signal_ids)
     covered = [rows[s] for s in notice.signal_ids]
+    if notice.kind == "informed":
+        links = {s: url for s in notice.signal_ids if (url := link(s))}
+        return informed_message(covered, dict(plays), links, meta)
     if notice.kind in ("digest", "backlog"):
         links = {s: url for s in notice.signal_ids if (url := link(s))}
         return digest_message(covered, dict(plays), links, meta,
@@ -187,4 +237,5 @@ def notice_message(
     play = plays.get(row.play_id)
     if notice.kind == "escalation":
         return escalation_message(row, play, notice.previous_urgency, link(row.signal_id), meta)
-    return signal_message(row, play, link(row.signal_id), meta)
+    accountable = slack_user(row.handoff) if row.handoff else None
+    return signal_message(row, play, link(row.signal_id), meta, accountable)

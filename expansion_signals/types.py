@@ -18,7 +18,7 @@ OPEN, RESOLVED = "Open", "Resolved"
 
 
 RecordKind = Literal["signal", "opportunity", "task"]
-NoticeKind = Literal["signal", "digest", "backlog", "escalation"]
+NoticeKind = Literal["signal", "digest", "backlog", "escalation", "informed"]
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,29 @@ class SignalRow:
     signal_categories: int
     priority_score: float
     priority_rank: int  # in the owner's queue, 1 = work first
+    # RACI: who makes the first move (the Task and the alert); the owner above is accountable
+    # (the Opportunity). None: the accountable owner is also responsible.
+    responsible_role: str | None = None
+    responsible_email: str | None = None
+    informed_emails: tuple[str, ...] = ()  # told in their digest, never a message each
+    held_until: date | None = None  # the renewal-planning hold: alert and Task wait till then
 
     @property
     def evidence_words(self) -> str:
         return evidence_in_words(self.play_id, parse_evidence(self.evidence))
+
+    @property
+    def responsible(self) -> str | None:
+        """Who is told and given the Task: the responsible owner, else the accountable one."""
+        return self.responsible_email or self.owner_email
+
+    @property
+    def handoff(self) -> str | None:
+        """The accountable owner to mention, when someone else makes the first move."""
+        owner, responsible = self.owner_email, self.responsible
+        if owner and responsible and owner.strip().lower() != responsible.strip().lower():
+            return owner
+        return None
 
 
 @dataclass(frozen=True)
@@ -62,6 +81,7 @@ class Play:
     sla_days: int
     collateral: str
     opens_opportunity: bool
+    talk_track: str | None = None  # what to say, a template over the signal's evidence
 
     @property
     def title(self) -> str:
@@ -116,6 +136,9 @@ class SignalState:
     sla_due: date | None = None
     backlog: str | None = None
     motion: str | None = None  # the play's, for the Opportunities read back
+    # Set once the signal was held for a renewal (recorded, not yet worked): its SLA runs
+    # from the day the hold ends and it is delivered.
+    held_until: date | None = None
 
     @property
     def key(self) -> tuple[str, str, str] | None:
@@ -203,6 +226,7 @@ class Intent:
     signal_ids: tuple[str, ...]
     urgency: str | None
     posted_after: str  # a Slack ts: the message, if sent, is newer than this
+    recipient: str | None = None  # an informed digest's person (email)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 from expansion_signals.profiles import ProfileError, target_output
 from expansion_signals.project import duckdb_path
+from expansion_signals.talk_tracks import unknown_names
 from expansion_signals.types import ModelSettings, Play, SignalRow
 
 MART = "marts.expansion_signals"
@@ -27,7 +28,8 @@ SIGNAL_COLUMNS = (
     "signal_id", "account_id", "crm_account_id", "account_name", "play_id", "motion", "product",
     "episode_start", "as_of", "urgency", "close_path", "owner_role", "owner_email", "sla_due_on",
     "signal_count", "compound", "days_to_renewal", "evidence", "signal_categories",
-    "priority_score", "priority_rank",
+    "priority_score", "priority_rank", "responsible_role", "responsible_email", "informed_emails",
+    "held_until",
 )
 
 
@@ -210,12 +212,34 @@ def read_signals(db: Database) -> list[SignalRow]:
                 signal_categories=int(data["signal_categories"] or 0),
                 priority_score=float(data["priority_score"] or 0.0),
                 priority_rank=int(data["priority_rank"] or 0),
+                responsible_role=data["responsible_role"] or None,
+                responsible_email=(data["responsible_email"] or "").strip() or None,
+                informed_emails=split_emails(data["informed_emails"]),
+                held_until=_date(data["held_until"]) if data["held_until"] else None,
             )
         )
     return signals
 
 
+def split_emails(text: str | None) -> tuple[str, ...]:
+    """`a@x.com;b@x.com` -> the addresses, each once, in order."""
+    found: list[str] = []
+    for email in (text or "").split(";"):
+        email = email.strip()
+        if email and email.lower() not in (f.lower() for f in found):
+            found.append(email)
+    return tuple(found)
+
+
 def _play(values: dict[str, Any]) -> Play:
+    track = values.get("talk_track")
+    unknown = unknown_names(track)
+    if unknown:
+        names = ", ".join("{" + n + "}" for n in unknown)
+        raise WarehouseError(
+            f"the talk_track of play {values['play_id']} in seeds/plays.csv names {names}, "
+            "which no signal has: correct the name (see the plays section of the README) "
+            "and run `expansion build`")
     return Play(
         play_id=str(values["play_id"]),
         motion=str(values["motion"]),
@@ -223,6 +247,7 @@ def _play(values: dict[str, Any]) -> Play:
         sla_days=int(values["sla_days"]),
         collateral=str(values["collateral"]),
         opens_opportunity=str(values["opens_opportunity"]).strip().lower() in ("true", "1", "t"),
+        talk_track=str(track) if track else None,
     )
 
 
@@ -242,7 +267,8 @@ def require_sync_marts(db: Database) -> None:
 def read_plays(db: Database) -> dict[str, Play]:
     """The play catalog as the models publish it (marts.sync_plays)."""
     _require(db, PLAYS)
-    columns = ("play_id", "motion", "description", "sla_days", "collateral", "opens_opportunity")
+    columns = ("play_id", "motion", "description", "sla_days", "collateral", "opens_opportunity",
+               "talk_track")
     rows = db.execute(f"select {', '.join(columns)} from {PLAYS}")
     plays = [_play(dict(zip(columns, r, strict=True))) for r in rows]
     return {p.play_id: p for p in plays}

@@ -22,11 +22,12 @@ SYNC_MARTS_DDL = (
         urgency varchar, close_path varchar, owner_role varchar, owner_email varchar,
         sla_due_on date, signal_count integer, compound boolean, days_to_renewal integer,
         evidence varchar, signal_categories integer, priority_score double precision,
-        priority_rank integer)""",
+        priority_rank integer, responsible_role varchar, responsible_email varchar,
+        informed_emails varchar, held_until date)""",
     "drop table if exists marts.sync_plays",
     """create table marts.sync_plays (
         play_id varchar, motion varchar, description varchar, sla_days integer,
-        collateral varchar, opens_opportunity boolean)""",
+        collateral varchar, opens_opportunity boolean, talk_track varchar)""",
     "drop table if exists marts.sync_settings",
     """create table marts.sync_settings (
         as_of date, cooldown_days integer, default_sla_days integer, history_days integer)""",
@@ -39,7 +40,8 @@ def seed_plays() -> list[tuple[Any, ...]]:
         return [
             (r["play_id"], r["motion"], r["description"],
              int(r["sla_days"] or DEFAULT_SLA_DAYS), r["collateral"],
-             r["opens_opportunity"].strip().lower() in ("true", "1", "t"))
+             r["opens_opportunity"].strip().lower() in ("true", "1", "t"),
+             r.get("talk_track") or None)
             for r in csv.DictReader(f)
         ]
 
@@ -74,6 +76,6 @@ def write_sync_marts(
     for statement in SYNC_MARTS_DDL:
         execute(statement, [])
     for play in seed_plays():
-        execute("insert into marts.sync_plays values (?, ?, ?, ?, ?, ?)", list(play))
+        execute("insert into marts.sync_plays values (?, ?, ?, ?, ?, ?, ?)", list(play))
     execute("insert into marts.sync_settings values (?, ?, ?, ?)",
             [as_of, cooldown_days, DEFAULT_SLA_DAYS, history_days])

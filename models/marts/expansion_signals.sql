@@ -3,7 +3,13 @@
     This is what the sync writes to Salesforce and Slack. The rules live
     upstream: urgency and close path in int_signal_urgency, the owner in
     int_account_owners, the evidence in int_signal_evidence, the expected
-    value in int_signal_priority; here only the rank in the owner's queue. -#}
+    value in int_signal_priority; here only the rank in the owner's queue,
+    who else is told (informed_emails: the play's informed_roles on the
+    account, other than the accountable and responsible owners), and the
+    renewal-planning hold (held_until: a signal that is not high, firing
+    between the account's renewal-planning touch and its renewal, waits for
+    the renewal before its alert and Task). -#}
+{%- set roles = ['csm', 'account_manager', 'account_executive'] -%}
 {%- set d = as_of_date() -%}
 
 with episodes as (
@@ -49,6 +55,47 @@ priority as (
 
 ),
 
+renewal_planning as (
+
+    select account_id, due_on as hold_from, renewal_date
+    from {{ ref('expansion_calendar') }}
+    where touch = 'renewal_planning'
+
+),
+
+informed_people as (
+
+    select distinct episodes.signal_id, people.email
+    from episodes
+    inner join plays
+        on plays.play_id = episodes.play_id
+    inner join owners
+        on owners.account_id = episodes.account_id
+    inner join (
+        {% for role in roles %}
+        select account_id, '{{ role }}' as role, {{ role }}_email as email from accounts
+        {% if not loop.last %}union all{% endif %}
+        {% endfor %}
+    ) as people
+        on people.account_id = episodes.account_id
+    where people.email is not null
+        and {{ dbt.concat(["';'", "replace(plays.informed_roles, ' ', '')", "';'"]) }}
+            like {{ dbt.concat(["'%;'", 'people.role', "';%'"]) }}
+        and lower(people.email) <> lower(coalesce(owners.owner_email, ''))
+        and lower(people.email) <> lower(coalesce(owners.responsible_email, ''))
+
+),
+
+informed as (
+
+    select
+        signal_id,
+        {{ dbt.listagg('email', "';'", 'order by email') }} as informed_emails
+    from informed_people
+    group by signal_id
+
+),
+
 assembled as (
 
     select
@@ -74,7 +121,14 @@ assembled as (
         cast(urgency.compound as {{ dbt.type_boolean() }}) as compound,
         cast(urgency.days_to_renewal as {{ dbt.type_int() }}) as days_to_renewal,
         cast(evidence.evidence as {{ dbt.type_string() }}) as evidence,
-        cast(priority.priority_score as {{ type_double() }}) as priority_score
+        cast(priority.priority_score as {{ type_double() }}) as priority_score,
+        cast(informed.informed_emails as {{ dbt.type_string() }}) as informed_emails,
+        case
+            when urgency.urgency <> 'high'
+                and {{ d }} >= renewal_planning.hold_from
+                and {{ d }} < renewal_planning.renewal_date
+                then renewal_planning.renewal_date
+        end as held_until
     from episodes
     inner join plays
         on plays.play_id = episodes.play_id
@@ -94,6 +148,10 @@ assembled as (
         on priority.account_id = episodes.account_id
         and priority.play_id = episodes.play_id
         and priority.product = episodes.product
+    left join informed
+        on informed.signal_id = episodes.signal_id
+    left join renewal_planning
+        on renewal_planning.account_id = episodes.account_id
 
 ),
 

@@ -1,6 +1,7 @@
 {#- One row per play of the catalog, as the sync needs it: what to do, the
     SLA (resolved in int_plays, as in expansion_signals),
-    the collateral, and whether it opens an Opportunity. -#}
+    the collateral, whether it opens an Opportunity, and what to say (the
+    talk track; null when the seed has none). -#}
 
 with plays as (
 
@@ -16,7 +17,8 @@ final as (
         cast(description as {{ dbt.type_string() }}) as description,
         cast(sla_days as {{ dbt.type_int() }}) as sla_days,
         cast(collateral as {{ dbt.type_string() }}) as collateral,
-        cast(opens_opportunity as {{ dbt.type_boolean() }}) as opens_opportunity
+        cast(opens_opportunity as {{ dbt.type_boolean() }}) as opens_opportunity,
+        cast(talk_track as {{ dbt.type_string() }}) as talk_track
     from plays
 
 )

@@ -75,7 +75,9 @@ class ReplayReport:
     signals: int
     carried: int  # signals whose episode starts before the last day's window
     records_only: int  # backlog signals kept as records only (no Opportunity, Task, mention)
-    orphan_messages: int  # top-level messages no signal points at
+    held: int  # held for a renewal on the last day: recorded, not worked yet
+    orphan_messages: int  # top-level messages no signal points at (informed digests aside)
+    informed_messages: int  # digests to the informed roles
     duplicate_notices: int
     run_counts: list[dict[str, int]] = field(default_factory=list)  # expansion_sync.runs, in order
 
@@ -173,17 +175,19 @@ def _flaky(salesforce: SalesforceEmulator, slack: SlackEmulator, options: Replay
 
 
 def _ledger(path: Path) -> tuple[dict[str, tuple], dict[str, str | None], list[dict[str, int]],
-                                 int]:
+                                 int, int]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        rows = con.execute("select signal_id, account_id, play_id, product, slack_ts, backlog "
+        rows = con.execute("select signal_id, account_id, play_id, product, slack_ts, backlog, "
+                           "held_until is not null and sf_task_id is null "
                            "from expansion_sync.signal_state").fetchall()
         counts = [json.loads(r[0] or "{}") for r in con.execute(
             "select counts from expansion_sync.runs order by started_at").fetchall()]
     finally:
         con.close()
     return ({r[0]: (r[1], r[2], r[3] or "") for r in rows}, {r[0]: r[4] for r in rows}, counts,
-            sum(1 for r in rows if r[5] == "record"))
+            sum(1 for r in rows if r[5] == "record"),
+            sum(1 for r in rows if r[5] != "record" and r[6]))
 
 
 def replay(workdir: Path, options: ReplayOptions = ReplayOptions(),
@@ -225,18 +229,22 @@ def replay(workdir: Path, options: ReplayOptions = ReplayOptions(),
 
 def _report(path: Path, salesforce: SalesforceEmulator, slack: SlackEmulator, ops: str,
             runs: list[DayRun], options: ReplayOptions) -> ReplayReport:
-    keys, slack_ts, run_counts, records_only = _ledger(path)
+    keys, slack_ts, run_counts, records_only, held = _ledger(path)
     per_key: dict[str, Counter] = {}
     for sobject, id_field in OBJECTS.items():
         per_key[sobject] = Counter(keys.get(r[id_field], ("unknown", r[id_field], ""))
                                    for r in salesforce.records(sobject))
-    top_level = [m for m in slack.messages()
-                 if m["channel"] != ops and m.get("thread_ts", m["ts"]) == m["ts"]]
+    def notice_id(message: dict) -> str:
+        return str((message.get("metadata") or {}).get("event_payload", {}).get("notice_id"))
+
+    everything = [m for m in slack.messages()
+                  if m["channel"] != ops and m.get("thread_ts", m["ts"]) == m["ts"]]
+    informed = [m for m in everything if notice_id(m).startswith("informed:")]
+    top_level = [m for m in everything if not notice_id(m).startswith("informed:")]
     by_ts = Counter(m["ts"] for m in top_level)
     announcements = Counter({s: by_ts.get(ts, 0) for s, ts in slack_ts.items() if ts})
     announced_ts = set(slack_ts.values())
-    notices = Counter((m.get("metadata") or {}).get("event_payload", {}).get("notice_id")
-                      for m in top_level)
+    notices = Counter(notice_id(m) for m in everything)
     window_start = options.last_day - timedelta(days=HISTORY_DAYS - 1)
     signals = salesforce.records("Expansion_Signal__c")
     return ReplayReport(
@@ -246,6 +254,8 @@ def _report(path: Path, salesforce: SalesforceEmulator, slack: SlackEmulator, op
         signals=len(signals),
         carried=sum(1 for r in signals if r["Episode_Start__c"] < window_start.isoformat()),
         records_only=records_only,
+        held=held,
+        informed_messages=len(informed),
         orphan_messages=sum(1 for m in top_level if m["ts"] not in announced_ts),
         duplicate_notices=sum(n - 1 for n in notices.values() if n > 1),
         run_counts=run_counts,

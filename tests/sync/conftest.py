@@ -23,7 +23,8 @@ from expansion_signals.engine import Checkpoint, RunResult, SyncRun
 from expansion_signals.errors import RetryPolicy
 from expansion_signals.ledger import Ledger
 from expansion_signals.mapping import load_mapping
-from expansion_signals.warehouse import SIGNAL_COLUMNS, connect_duckdb
+from expansion_signals.types import SignalRow
+from expansion_signals.warehouse import SIGNAL_COLUMNS, connect_duckdb, split_emails
 
 AS_OF = date(2026, 11, 24)
 OWNER = "ana@example.com"
@@ -56,9 +57,19 @@ def signal_row(n: int, **overrides: Any) -> dict[str, Any]:
         "priority_score": 50.0,
         # Distinct within any owner; Mart.write makes them 1, 2, ... per owner.
         "priority_rank": n + 1,
+        "informed_emails": None,
+        "held_until": None,
     }
     row.update(overrides)
+    # The accountable owner makes the first move unless a test says who does.
+    row.setdefault("responsible_role", row["owner_role"])
+    row.setdefault("responsible_email", row["owner_email"])
     return row
+
+
+def as_signal(row: dict[str, Any]) -> SignalRow:
+    """A mart row as the sync reads it (informed_emails split)."""
+    return SignalRow(**{**row, "informed_emails": split_emails(row.get("informed_emails"))})
 
 
 @dataclass

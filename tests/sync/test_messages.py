@@ -8,8 +8,7 @@ import pytest
 
 from expansion_signals.evidence import evidence_in_words, parse_evidence
 from expansion_signals.slack_messages import escape, signal_message
-from expansion_signals.types import SignalRow
-from tests.sync.conftest import signal_row
+from tests.sync.conftest import as_signal, signal_row
 
 
 def test_escape_turns_control_characters_into_entities_and_breaks_broadcasts():
@@ -20,7 +19,7 @@ def test_escape_turns_control_characters_into_entities_and_breaks_broadcasts():
 
 
 def test_every_text_object_carries_only_escaped_data():
-    row = SignalRow(**signal_row(1, account_name="<!channel> *Bold* & Co <https://x|y>"))
+    row = as_signal(signal_row(1, account_name="<!channel> *Bold* & Co <https://x|y>"))
     message = signal_message(row, None, "https://org.example/lightning/r/X/1/view")
     texts = [message.text] + [
         obj["text"] for block in message.blocks
@@ -36,7 +35,7 @@ def test_every_text_object_carries_only_escaped_data():
 
 
 def test_header_and_text_stay_within_slack_limits_for_huge_names():
-    row = SignalRow(**signal_row(1, account_name="&" * 5000))
+    row = as_signal(signal_row(1, account_name="&" * 5000))
     message = signal_message(row, None, None)
     assert len(message.blocks[0]["text"]["text"]) <= 150
     assert message.blocks[0]["text"]["text"].endswith("…")

@@ -21,13 +21,13 @@ from expansion_signals.types import (
     SignalRow,
     SignalState,
 )
-from tests.sync.conftest import AS_OF, signal_row
+from tests.sync.conftest import AS_OF, as_signal, signal_row
 
 SETTINGS = plan_settings(load_settings({}), load_mapping(), cooldown_days=30)
 
 
 def rows(*dicts: dict) -> list[SignalRow]:
-    return [SignalRow(**d) for d in dicts]
+    return [as_signal(d) for d in dicts]
 
 
 def plays() -> dict[str, Play]:
@@ -170,7 +170,7 @@ def test_sla_of_a_signal_delivered_by_the_day_after_its_start_is_the_marts():
     from expansion_signals.plan import resolve_sla_due
 
     start = AS_OF - timedelta(days=1)
-    row = SignalRow(**signal_row(1, episode_start=start, sla_due_on=start + timedelta(14)))
+    row = as_signal(signal_row(1, episode_start=start, sla_due_on=start + timedelta(14)))
     assert resolve_sla_due(row, 14, AS_OF) == start + timedelta(14)  # delivered start + 1
     assert resolve_sla_due(row, 14, start) == start + timedelta(14)  # on the start itself
 
@@ -179,7 +179,7 @@ def test_sla_of_a_signal_delivered_two_days_after_its_start_runs_from_delivery()
     from expansion_signals.plan import resolve_sla_due
 
     start = AS_OF - timedelta(days=2)
-    row = SignalRow(**signal_row(1, episode_start=start, sla_due_on=start + timedelta(14)))
+    row = as_signal(signal_row(1, episode_start=start, sla_due_on=start + timedelta(14)))
     assert resolve_sla_due(row, 7, AS_OF) == AS_OF + timedelta(7)
 
 

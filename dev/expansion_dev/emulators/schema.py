@@ -160,6 +160,12 @@ EXPANSION_SIGNAL = ObjectSpec(
         FieldSpec("Owner_Email__c", EMAIL, 80),
         FieldSpec("Evidence__c", TEXTAREA, 32768),
         FieldSpec("Opportunity__c", REFERENCE, reference_to=("Opportunity",), label="Opportunity"),
+        FieldSpec("Signal_Categories__c", DOUBLE),
+        FieldSpec("Priority_Score__c", DOUBLE),
+        FieldSpec("Priority_Rank__c", DOUBLE),
+        FieldSpec("Responsible_Email__c", EMAIL, 80),
+        FieldSpec("Backlog__c", BOOLEAN, default=False),
+        FieldSpec("Held_Until__c", DATE),
     ),
 )
 
