@@ -26,7 +26,7 @@ from expansion_signals.types import Play, SignalRow
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_]+)\}")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 PERCENT_SUFFIXES = ("utilization", "ratio", "adoption")
-WEEKS_WORTH_SAYING = 26  # a limit further out than half a year is no reason to call
+WEEKS_WORTH_SAYING = 12  # a limit further out than a quarter is no reason to call
 
 # The evidence keys of the shipped plays (int_signal_evidence), and the derived figures.
 EVIDENCE_NAMES = frozenset({
@@ -96,6 +96,9 @@ def _tier_figures(e: Evidence) -> dict[str, str | None]:
     if gated and gated > 0:
         tries = "once" if gated == 1 else f"{_number(gated)} times"
     return {
+        # the share of the limits is said only at a limit level (70% and up): "4% of the
+        # limits" is no argument for an upgrade fired by the feature gap
+        "limit_reached": _percent(now) if now is not None and e.get("limit_level") else None,
         "weeks_to_limit": _pace_to(
             None if now is None else 1 - now,
             None if now is None or before is None else now - before, 30),
@@ -144,8 +147,8 @@ DERIVED: dict[str, Callable[[Evidence], dict[str, str | None]]] = {
     "bu_rollout": _tenure_figures,
 }
 DERIVED_NAMES = frozenset({
-    "seat_growth", "weeks_to_full", "weeks_to_limit", "gated_tries", "usage_growth", "overage",
-    "tenure_months",
+    "seat_growth", "weeks_to_full", "weeks_to_limit", "limit_reached", "gated_tries",
+    "usage_growth", "overage", "tenure_months",
 })
 KNOWN_NAMES = EVIDENCE_NAMES | DERIVED_NAMES | {"account_name", "product"}
 
@@ -157,6 +160,8 @@ def _said(key: str, value: Any) -> str | None:
         return ", ".join(str(v) for v in value) or None
     if isinstance(value, int | float) and key.endswith(PERCENT_SUFFIXES):
         return _percent(value)
+    if isinstance(value, float) and abs(value) >= 100:
+        value = round(value)  # "15,661 units", not "15,660.8 units"
     text = _number(value)
     return text if text.strip() else None
 
