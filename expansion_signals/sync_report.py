@@ -26,7 +26,9 @@ def _by_owner(plan: Plan) -> dict[str, tuple[list[RecordWrite], list[Notice]]]:
     groups: dict[str, tuple[list[RecordWrite], list[Notice]]] = defaultdict(lambda: ([], []))
     for write in plan.writes:
         row = plan.rows.get(write.signal_id)
-        groups[_owner_label(row.owner_email if row else None)][0].append(write)
+        # a Task is the responsible owner's; the record and the Opportunity the accountable's
+        who = (row.responsible if write.kind == "task" else row.owner_email) if row else None
+        groups[_owner_label(who)][0].append(write)
     for notice in plan.notices:
         groups[_owner_label(notice.owner_email)][1].append(notice)
     return groups
@@ -50,13 +52,14 @@ def _owner_line(plan: Plan, owner: str, writes: list[RecordWrite], notices: list
                         ) or "no records"
     line = f"  {owner}: {what}; {records}"
     if include_slack and notices:
-        digests = sum(1 for n in notices if n.kind == "digest")
-        backlogs = sum(1 for n in notices if n.kind == "backlog")
-        others = len(notices) - digests - backlogs
+        kinds = Counter(n.kind for n in notices)
+        digests, backlogs, informed = kinds["digest"], kinds["backlog"], kinds["informed"]
+        others = len(notices) - digests - backlogs - informed
         line += "; " + ", ".join(
             part for part in (f"{backlogs} backlog digest" if backlogs else "",
                               f"{digests} digest" if digests else "",
-                              f"{others} message(s)" if others else "") if part)
+                              f"{others} message(s)" if others else "",
+                              f"{informed} informed digest" if informed else "") if part)
     return line
 
 
@@ -73,6 +76,11 @@ def plan_lines(plan: Plan, *, include_slack: bool = True) -> list[str]:
         lines.append("Slack messages: " + (_counted(notices) or "none"))
     if plan.resolved_locally:
         lines.append(f"Resolved without a Salesforce record: {len(plan.resolved_locally)}")
+    held = sum(1 for s, row in plan.rows.items()
+               if row.held_until is not None and row.held_until > plan.as_of
+               and plan.held.get(s) == row.held_until)
+    if held:
+        lines.append(f"Held for a renewal (recorded; alert and Task after it): {held}")
     groups = _by_owner(plan)
     if not groups:
         return lines
