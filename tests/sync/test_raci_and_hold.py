@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from expansion_signals.plan import plan_sync
+from expansion_signals.sync_report import plan_lines
 from expansion_signals.types import OPPORTUNITY, SIGNAL, TASK, Owner, SignalState
 from expansion_signals.warehouse import WarehouseError, connect_duckdb, read_plays
 from tests.sync.conftest import AS_OF, ledger_states, signal_row
@@ -180,3 +181,15 @@ def test_a_talk_track_naming_an_unknown_figure_is_a_clear_error(mart):
             read_plays(db)
     finally:
         db.close()
+
+
+def test_the_preview_says_who_gets_what_and_what_waits():
+    renewal = AS_OF + timedelta(days=10)
+    plan = plan_sync(rows(handoff_row(1, informed_emails=AE), handoff_row(2, held_until=renewal)),
+                     plays(), {}, AS_OF, SETTINGS)
+    lines = plan_lines(plan)
+    assert "Held for a renewal (recorded; alert and Task after it): 1" in lines
+    by_person = {line.split(":")[0].strip(): line for line in lines if line.startswith("  ")}
+    assert by_person[AM].endswith("2 signal, 1 opportunity")  # the records, the Opportunity
+    assert "1 task" in by_person[CSM] and "1 message(s)" in by_person[CSM]
+    assert by_person[AE].endswith("1 informed digest")
