@@ -2,7 +2,9 @@
 
 The queue is the expansion_ready_accounts mart: one line per account, ranked
 by the expected value of its signals, with its plays folded in. `--owner`
-narrows both parts to one seller's queue. It reads the marts through the
+narrows both parts to one seller's queue, and adds the first moves they make
+on accounts someone else is accountable for (RACI) and their expansion
+touches due this week. It reads the marts through the
 sync's own warehouse connection, so it works on every target the sync reads
 (DuckDB and PostgreSQL).
 """
@@ -68,11 +70,22 @@ def check_built(db: Database) -> None:
                 f"{schema}.{table} is not in {db.description}: run `expansion build` first")
 
 
+def _has_column(db: Database, schema: str, table: str, column: str) -> bool:
+    found = db.execute(
+        "select count(*) from information_schema.columns where table_schema = ? "
+        "and table_name = ? and column_name = ?", [schema, table, column])
+    return bool(found and found[0][0])
+
+
 def check_owner(db: Database, owner: str) -> str:
-    """The owner's email as the mart spells it. A seller with no signal today is most often
-    a typo: name the nearest owners."""
+    """The owner's email as the mart spells it: accountable for an expansion-ready account,
+    or making the first move on a signal. A seller with neither today is most often a typo:
+    name the nearest people."""
+    responsible = ("union select responsible_email from marts.expansion_signals "
+                   if _has_column(db, "marts", "expansion_signals", "responsible_email") else "")
     owners = [row[0] for row in db.execute(
-        "select distinct owner_email from marts.expansion_ready_accounts "
+        "select distinct owner_email from (select owner_email from "
+        f"marts.expansion_ready_accounts {responsible}) as people "
         "where owner_email is not null order by owner_email")]
     for known in owners:
         if known.lower() == owner.lower():
@@ -112,8 +125,12 @@ def queue_lines(db: Database, limit: int, owner: str | None = None) -> list[str]
     accounts, signals = totals(db, owner)
     whose = f"{owner}'s queue" if owner else "Expansion-ready accounts"
     if not accounts:
-        none = f"{whose}: none, no play fires on this date."
-        return [none, off] if off else [none]
+        none = (f"{whose}: no account of theirs fires today." if owner
+                else f"{whose}: none, no play fires on this date.")
+        lines = [none]
+        if owner:
+            lines += first_move_lines(db, owner) + touch_lines(db, owner)
+        return [*lines, off] if off else lines
     rows = ready_accounts(db, limit, owner)
     shown = f"the first {len(rows)}" if len(rows) < accounts else "all"
     header = (f"  {'#':>3}  {'account':<{ACCOUNT_WIDTH}} {'expected':>9} {'sig':>3} {'cat':>3}  "
@@ -134,8 +151,36 @@ def queue_lines(db: Database, limit: int, owner: str | None = None) -> list[str]
     for play, n, high, play_accounts in play_counts(db, owner):
         lines.append(f"  {play:<24} {n:>8} {high:>6} {play_accounts:>9}")
     if owner:
+        lines.extend(first_move_lines(db, owner))
         lines.extend(touch_lines(db, owner))
     return [*lines, off] if off else lines
+
+
+def first_move_lines(db: Database, owner: str) -> list[str]:
+    """Signals this person makes the first move on while someone else is accountable (the
+    handoff), by expected value; held ones say until when."""
+    if not _has_column(db, "marts", "expansion_signals", "held_until"):
+        return []
+    rows = db.execute(
+        """
+        select account_name, play_id, product, urgency, owner_email, held_until
+        from marts.expansion_signals
+        where lower(responsible_email) = lower(?)
+            and lower(coalesce(owner_email, '')) <> lower(?)
+        order by priority_score desc, signal_id
+        """,
+        [owner, owner],
+    )
+    if not rows:
+        return []
+    lines = [f"First moves on accounts others are accountable for ({len(rows)}):"]
+    for name, play, product, urgency, accountable, held_until in rows:
+        what = play + (f" · {product}" if product else "")
+        held = f"  held until {held_until}" if held_until else ""
+        lines.append(f"  {_fit(name, ACCOUNT_WIDTH):<{ACCOUNT_WIDTH}} "
+                     f"{_fit(what, PLAYS_WIDTH):<{PLAYS_WIDTH}} {urgency:<7} "
+                     f"for {accountable or '(no owner)'}{held}")
+    return lines
 
 
 def touch_lines(db: Database, owner: str) -> list[str]:

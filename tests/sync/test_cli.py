@@ -247,6 +247,28 @@ def test_show_owner_lists_the_touches_due_this_week(built, tmp_path, monkeypatch
                    for line in listed)
 
 
+def test_show_owner_for_who_makes_the_first_move_on_others_accounts(
+        built, tmp_path, monkeypatch, capsys):
+    """The handoffs a CSM starts are in their queue; a CSM accountable for nothing today
+    still has one."""
+    copy = tmp_path / "handoffs.duckdb"
+    shutil.copy(built, copy)
+    with duckdb.connect(str(copy)) as con:
+        person, count = con.execute(
+            "select responsible_email, count(*) from marts.expansion_signals "
+            "where lower(responsible_email) <> lower(coalesce(owner_email, '')) "
+            "group by 1 order by 2 desc, 1 limit 1").fetchone()
+        # the person owns no expansion-ready account today
+        con.execute("delete from marts.expansion_ready_accounts where owner_email = ?", [person])
+    monkeypatch.setenv("EXPANSION_DUCKDB_PATH", str(copy))
+    assert cli.main(["show", "--owner", person]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert f"{person}'s queue: no account of theirs fires today." in out
+    at = out.index(f"First moves on accounts others are accountable for ({count}):")
+    listed = out[at + 1:at + 1 + count]
+    assert len(listed) == count and all(" for " in line for line in listed)
+
+
 def test_show_owner_with_a_typo_names_the_nearest_owners(built, capsys):
     owner = _queue(built)[0][1]
     assert cli.main(["show", "--owner", owner[:-1]]) == exit_codes.BAD_INPUT
