@@ -133,6 +133,38 @@ def _post_renewal(e: Evidence) -> str:
     return f"NPS {_number(e['nps'])} from {responses}{_within(e)}"
 
 
+def _usage_efficiency(e: Evidence) -> str:
+    used, before = e["last_month_units_used"], e["units_used_3_months_before"]
+    price, price_before = float(e["effective_unit_price"]), float(e["effective_unit_price_before"])
+    months = e.get("months_back")
+    ago = f"{_plural(months, 'month')} before" if months is not None else "before"
+    # three significant digits of the lower price (0.0527, 0.100), more when the two prices
+    # would read alike; trailing zeros past the cents dropped
+    from math import floor, log10
+
+    lowest = min((p for p in (price, price_before) if p > 0), default=1.0)
+    first = max(2, 2 - floor(log10(lowest)))
+    digits = next((d for d in range(first, 9) if f"{price:.{d}f}" != f"{price_before:.{d}f}"), 8)
+
+    def money(value: Any) -> str:
+        whole, _, decimals = f"{float(value):.{digits}f}".partition(".")
+        return f"{whole}.{decimals.rstrip('0').ljust(2, '0')}"
+
+    return (
+        f"{_number(used)} units used last month, {float(used) / float(before):.2f}x the "
+        f"{_number(before)} {ago}; effective price per unit up from {money(price_before)} to "
+        f"{money(price)} as overage billed at {money(e['overage_unit_price'])} outgrows the "
+        f"{_number(e['last_month_units_committed'])} committed at {money(e['unit_price'])}"
+    )
+
+
+def _seat_true_up(e: Evidence) -> str:
+    return (
+        f"{_number(e['seats_assigned'])} of {_plural(e['seats_purchased'], 'seat')} assigned "
+        f"({_percent(e['seat_utilization'])})"
+    )
+
+
 SENTENCES: dict[str, Callable[[Evidence], str]] = {
     "seat_expansion": _seat,
     "consumption_commit": _consumption,
@@ -143,6 +175,8 @@ SENTENCES: dict[str, Callable[[Evidence], str]] = {
     "bu_rollout": _bu_rollout,
     "executive_expansion": _executive,
     "post_renewal_expansion": _post_renewal,
+    "usage_efficiency": _usage_efficiency,
+    "seat_true_up": _seat_true_up,
 }
 
 

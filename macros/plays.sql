@@ -14,6 +14,8 @@
         'bu_rollout',
         'executive_expansion',
         'post_renewal_expansion',
+        'usage_efficiency',
+        'seat_true_up',
     ]) -}}
 {%- endmacro %}
 
