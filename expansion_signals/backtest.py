@@ -644,7 +644,8 @@ flags as (
         ep.*,
         exists (select 1 from intermediate.int_trigger_days t
                 where t.account_id = ep.account_id and t.date_day = ep.d
-                  and t.play_id in ('seat_expansion', 'consumption_commit', 'tier_upgrade'))
+                  and t.play_id in ('seat_expansion', 'consumption_commit', 'tier_upgrade',
+                                    'usage_efficiency', 'seat_true_up'))
             as usage_limits,
         exists (select 1 from staging.stg_account_outcomes o
                 where o.account_id = ep.account_id and o.achieved_on between ep.d - 89 and ep.d)

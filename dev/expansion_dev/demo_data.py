@@ -448,9 +448,17 @@ class _Builder:
         self.sql(f"""
         create or replace temp table g_expansions as
         with moments as (
-            -- growers cross 85% seat utilization about half way into each term
+            -- growers cross 85% seat utilization about half way into each term; a
+            -- small (smb) team buys its seats itself, through the one-click link of
+            -- seat_true_up, within six weeks of its users passing 90% of the term's
+            -- seats (two thirds into the term for a larger team, later for one of a
+            -- few seats)
             select a.i, a.account_id, 'seat' as motion, l.k,
-                   l.start_date + 182 as moment, 0.5 as win_rate,
+                   l.start_date + case when a.segment = 'smb' then least(340, greatest(150,
+                       cast(365 * ln(ceil(0.9 * l.seats_purchased) / (0.74 * a.seats0)) / ln(1.35)
+                            as integer) - 365 * l.k + 10 + {s.n('true_up', 30, 'a.i', 'l.k')}))
+                       else 182 end as moment,
+                   case when a.segment = 'smb' then 0.6 else 0.5 end as win_rate,
                    round(l.seats_purchased * 0.25) * 12 * l.unit_price as amount,
                    round(l.seats_purchased * 0.25) as added
             from g_accounts a join g_lines l on l.i = a.i and l.product = '{SEAT_PRODUCT}'
@@ -512,7 +520,11 @@ class _Builder:
                    as is_worked
         from (
             select *, moment + 3 + {s.n('lag', 20, 'i', 'k', 'motion')} as created_on,
-                   10 + {s.n('cycle', 30, 'i', 'k', 'motion')} as cycle_days,
+                   -- a self-serve (smb) seat purchase closes within days
+                   case when motion = 'seat'
+                             and (select segment from g_accounts a where a.i = m.i) = 'smb'
+                        then 3 + {s.n('cycle', 14, 'i', 'k', 'motion')}
+                        else 10 + {s.n('cycle', 30, 'i', 'k', 'motion')} end as cycle_days,
                    {s.u('win', 'i', 'k', 'motion')} < win_rate * case
                        when motion not in ('seat', 'consumption') and win_rate >= 0.5 then 1.0
                        else case (select archetype from g_accounts a where a.i = m.i)

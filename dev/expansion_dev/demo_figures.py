@@ -109,7 +109,7 @@ class DemoFigures:
             f"{self.accounts_with_signal} of {self.active_accounts} active accounts signal "
             f"({pct(self.signal_account_share)}); {self.signals} signals, "
             f"{pct(self.high_share)} high; median episode age {age}.",
-            f"Plays firing: {len(self.plays_firing)} of 9 ({', '.join(self.plays_firing) or '-'}).",
+            f"Plays firing: {len(self.plays_firing)} ({', '.join(self.plays_firing) or '-'}).",
             f"Won expansion ARR, last 12 months: ${total:,.0f}; "
             + " / ".join(f"{m} {pct(mix[m])}" for m in CORE_MOTIONS)
             + f" (aim 40/30/20/10), bu_rollout {pct(self.bu_rollout_share)} of all.",
