@@ -213,3 +213,150 @@ def test_every_signals_evidence_has_its_plays_sentence(built_warehouse: Warehous
         words = evidence_in_words(play, evidence)
         assert words == SENTENCES[play](evidence), (play, text)
         assert " 0 tries" not in words and "owns 1 product" not in words, words
+
+
+# --- the two plays added last, recomputed from the raw tables on as_of ----------------------
+
+_ACTIVE = ("l.start_date <= cast(? as date) and l.end_date >= cast(? as date) "
+           "and (l.cancelled_on is null or l.cancelled_on > cast(? as date))")
+
+
+def _seats_assigned_sql(iso_day: str) -> str:
+    """Distinct users holding a seat of (account, product) on a day."""
+    day = f"cast('{iso_day}' as date)"
+    return (f"select account_id, product, count(distinct user_id) as assigned "
+            f"from raw.seat_assignments where cast(assigned_at as date) <= {day} "
+            f"and (unassigned_at is null or cast(unassigned_at as date) > {day}) group by all")
+
+
+def _monthly_units_sql() -> str:
+    """Units per account, product and calendar month, a repeated event_id counted once."""
+    return """
+        select account_id, product, date_trunc('month', occurred_at)::date as month_start,
+               sum(quantity) as units
+        from (select *, row_number() over (partition by event_id order by occurred_at) as n
+              from raw.usage_events)
+        where n = 1 group by all"""
+
+
+def _fired(w: Warehouse, play: str) -> dict[tuple[str, str], dict]:
+    return {(a, p): json.loads(e) for a, p, e in w.query(
+        "select account_id, product, evidence from marts.expansion_signals where play_id = ?",
+        [play])}
+
+
+def test_seat_true_up_is_smb_seat_utilization_at_090_on_as_of(built_warehouse: Warehouse):
+    d = built_warehouse.as_of.isoformat()
+    rows = built_warehouse.query(f"""
+        with lines as (
+            select l.account_id, l.product, sum(l.seats_purchased) as purchased
+            from raw.subscriptions l
+            where l.billing_model = 'seat' and {_ACTIVE}
+            group by all
+        ),
+        seats as ({_seats_assigned_sql(d)})
+        select lines.account_id, lines.product, coalesce(seats.assigned, 0), lines.purchased
+        from lines
+        join raw.accounts a on a.account_id = lines.account_id and a.segment = 'smb'
+        left join seats on seats.account_id = lines.account_id and seats.product = lines.product
+        where lines.purchased > 0 and coalesce(seats.assigned, 0) >= 0.90 * lines.purchased
+    """, [d, d, d])
+    expected = {(a, p): (assigned, purchased) for a, p, assigned, purchased in rows}
+    fired = _fired(built_warehouse, "seat_true_up")
+    assert set(fired) == set(expected)
+    for key, (assigned, purchased) in expected.items():
+        evidence = fired[key]
+        assert (evidence["seats_assigned"], evidence["seats_purchased"]) == (assigned, purchased)
+        assert evidence["seat_utilization"] == pytest.approx(assigned / purchased, abs=1e-4)
+
+
+def test_usage_efficiency_recomputed_from_the_raw_tables(built_warehouse: Warehouse):
+    """Units used last complete month >= 1.30x the month 3 before (which used some), and the
+    effective price per unit, at the current usage tier's catalog prices, rose."""
+    as_of = built_warehouse.as_of
+    first_incomplete = (as_of + timedelta(days=1)).replace(day=1)
+    last_start = (first_incomplete - timedelta(days=1)).replace(day=1)
+    before_start = last_start
+    for _ in range(3):
+        before_start = (before_start - timedelta(days=1)).replace(day=1)
+    with open(seeds_dir() / "plan_catalog.csv", newline="") as f:
+        prices = {(r["product"], int(r["tier_rank"])): (r.get("unit_price") or None,
+                                                         r.get("overage_unit_price") or None)
+                  for r in csv.DictReader(f)}
+        f.seek(0)
+        ranks = {(r["product"], r["plan_tier"]): int(r["tier_rank"]) for r in csv.DictReader(f)}
+    d = as_of.isoformat()
+    current = {}
+    for account, product, tier in built_warehouse.query(
+            f"select account_id, product, plan_tier from raw.subscriptions l "
+            f"where billing_model = 'usage' and {_ACTIVE}", [d, d, d]):
+        current[(account, product)] = max(current.get((account, product), 0),
+                                          ranks[(product, tier)])
+    units = {(a, p, m): u for a, p, m, u in built_warehouse.query(_monthly_units_sql())}
+
+    def committed(account: str, product: str, month_start) -> float | None:
+        month_end = ((month_start + timedelta(days=32)).replace(day=1) - timedelta(days=1))
+        e = month_end.isoformat()
+        total, lines = built_warehouse.query(
+            f"select sum(coalesce(committed_units_per_month, 0)), count(*) "
+            f"from raw.subscriptions l where account_id = ? and product = ? "
+            f"and billing_model = 'usage' and {_ACTIVE}",
+            [account, product, e, e, e])[0]
+        return total if lines else None
+
+    expected = set()
+    for (account, product), rank in current.items():
+        unit_price, overage_price = prices[(product, rank)]
+        if unit_price is None or overage_price is None:
+            continue
+        unit_price, overage_price = float(unit_price), float(overage_price)
+        last_commit = committed(account, product, last_start)
+        before_commit = committed(account, product, before_start)
+        if last_commit is None or before_commit is None:
+            continue
+        used = units.get((account, product, last_start), 0.0)
+        before = units.get((account, product, before_start), 0.0)
+        if before <= 0 or used / before < 1.30:
+            continue
+
+        def effective(u, c, unit=unit_price, overage=overage_price):
+            return (c * unit + max(u - c, 0) * overage) / u
+
+        if round(effective(used, last_commit), 9) > round(effective(before, before_commit), 9):
+            expected.add((account, product))
+    fired = _fired(built_warehouse, "usage_efficiency")
+    assert set(fired) == expected
+    for (account, product), evidence in fired.items():
+        assert evidence["last_month_units_used"] == pytest.approx(
+            units[(account, product, last_start)], abs=0.01)
+        assert evidence["units_used_3_months_before"] == pytest.approx(
+            units[(account, product, before_start)], abs=0.01)
+        assert evidence["effective_unit_price"] > evidence["effective_unit_price_before"]
+
+
+def test_growth_keys_of_the_older_plays(built_warehouse: Warehouse):
+    """seats_assigned_90d_ago (seat_expansion) is the seats assigned on as_of - 90 while a seat
+    line was active (else null); units_used_3_months_before (consumption_commit) the units of
+    the complete month three months before the last one; limit_utilization_30d_ago is there."""
+    as_of = built_warehouse.as_of
+    day = (as_of - timedelta(days=90)).isoformat()
+    active = {(a, p) for a, p in built_warehouse.query(
+        f"select distinct account_id, product from raw.subscriptions l where {_ACTIVE}",
+        [day, day, day])}
+    assigned = {(a, p): n for a, p, n in built_warehouse.query(
+        _seats_assigned_sql(day))}
+    seat = _fired(built_warehouse, "seat_expansion")
+    for key, evidence in seat.items():
+        expected = assigned.get(key, 0) if key in active else None
+        assert evidence["seats_assigned_90d_ago"] == expected, key
+    units = {(a, p, m): u for a, p, m, u in built_warehouse.query(_monthly_units_sql())}
+    first_incomplete = (as_of + timedelta(days=1)).replace(day=1)
+    month = first_incomplete
+    for _ in range(4):
+        month = (month - timedelta(days=1)).replace(day=1)
+    for (account, product), evidence in _fired(built_warehouse, "consumption_commit").items():
+        if evidence["units_used_3_months_before"] is not None:
+            assert evidence["units_used_3_months_before"] == pytest.approx(
+                units.get((account, product, month), 0.0), abs=0.01)
+    for evidence in _fired(built_warehouse, "tier_upgrade").values():
+        assert "limit_utilization_30d_ago" in evidence
