@@ -451,10 +451,12 @@ class _Builder:
             -- growers cross 85% seat utilization about half way into each term; a
             -- small (smb) team buys its seats itself, through the one-click link of
             -- seat_true_up, within six weeks of its users passing 90% of the term's
-            -- seats (two thirds into the term for a larger team, later for one of a
-            -- few seats)
+            -- seats (two thirds into the term for a larger team); kept between day
+            -- 182 and 215 of the term, clear of the 90 days after another product's
+            -- renewal (day 90 or 240), where it would lend post_renewal_expansion a
+            -- lift nobody planted
             select a.i, a.account_id, 'seat' as motion, l.k,
-                   l.start_date + case when a.segment = 'smb' then least(340, greatest(150,
+                   l.start_date + case when a.segment = 'smb' then least(215, greatest(182,
                        cast(365 * ln(ceil(0.9 * l.seats_purchased) / (0.74 * a.seats0)) / ln(1.35)
                             as integer) - 365 * l.k + 10 + {s.n('true_up', 30, 'a.i', 'l.k')}))
                        else 182 end as moment,
