@@ -26,7 +26,7 @@ def parse_evidence(text: str | None) -> Evidence:
     return value if isinstance(value, dict) else {"evidence": value}
 
 
-def _number(value: Any) -> str:
+def number(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return str(value)
     if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
@@ -36,7 +36,7 @@ def _number(value: Any) -> str:
     return str(value)
 
 
-def _percent(value: Any) -> str:
+def percent(value: Any) -> str:
     try:
         return f"{float(value) * 100:.0f}%"
     except (TypeError, ValueError):
@@ -53,34 +53,34 @@ def _plural(value: Any, one: str, many: str | None = None) -> str:
     """ "1 try", "2 tries", "1,200 seats": the number and the noun that agrees with it."""
     count = len(value) if isinstance(value, list | tuple) else value
     noun = one if count == 1 else (many or one + "s")
-    return f"{_number(count)} {noun}"
+    return f"{number(count)} {noun}"
 
 
 def _within(e: Evidence) -> str:
     """" in 30 days" from the window the models counted over; nothing when unknown."""
     days = e.get("window_days")
-    return f" in {_number(days)} days" if days is not None else ""
+    return f" in {number(days)} days" if days is not None else ""
 
 
 def _seat(e: Evidence) -> str:
     return (
-        f"{_number(e['seats_assigned'])} of {_plural(e['seats_purchased'], 'seat')} assigned "
-        f"({_percent(e['seat_utilization'])}) for {_plural(e['sustained_days'], 'day')}"
+        f"{number(e['seats_assigned'])} of {_plural(e['seats_purchased'], 'seat')} assigned "
+        f"({percent(e['seat_utilization'])}) for {_plural(e['sustained_days'], 'day')}"
     )
 
 
 def _consumption(e: Evidence) -> str:
     return (
-        f"{_number(e['last_month_units_used'])} units used against "
-        f"{_number(e['last_month_units_committed'])} committed last month "
-        f"({_percent(e['last_month_ratio'])}), at least {_percent(e['lowest_ratio'])} "
+        f"{number(e['last_month_units_used'])} units used against "
+        f"{number(e['last_month_units_committed'])} committed last month "
+        f"({percent(e['last_month_ratio'])}), at least {percent(e['lowest_ratio'])} "
         f"for {_plural(e['months'], 'month')}"
     )
 
 
 def _tier(e: Evidence) -> str:
     level = f" ({e['limit_level']})" if e.get("limit_level") else ""
-    sentence = f"{_percent(e['limit_utilization'])} of the {e['current_tier']} plan's limits{level}"
+    sentence = f"{percent(e['limit_utilization'])} of the {e['current_tier']} plan's limits{level}"
     gated = e["gated_events_30d"]
     # the gated tries are said only where the feature gap is a reason the play fired
     if e.get("feature_gap", bool(gated)):
@@ -90,7 +90,7 @@ def _tier(e: Evidence) -> str:
 
 def _feature_attach(e: Evidence) -> str:
     return (
-        f"{e['prerequisite_product']} adoption at {_percent(e['feature_adoption'])} and "
+        f"{e['prerequisite_product']} adoption at {percent(e['feature_adoption'])} and "
         f"{_plural(e['problem_events_30d'], 'event')}{_within(e)} that the add-on solves"
     )
 
@@ -115,7 +115,7 @@ def _bu_rollout(e: Evidence) -> str:
     units = e["business_units_without_contract"]
     named = f" ({_listing(units)})" if isinstance(units, list | tuple) else ""
     return (
-        f"health score {_number(e['health_score'])} after {_plural(e['tenure_days'], 'day')} "
+        f"health score {number(e['health_score'])} after {_plural(e['tenure_days'], 'day')} "
         f"as a customer; {_plural(units, 'business unit')} without a contract{named}"
     )
 
@@ -130,7 +130,7 @@ def _executive(e: Evidence) -> str:
 
 def _post_renewal(e: Evidence) -> str:
     responses = _plural(e["nps_responses_180d"], "response")
-    return f"NPS {_number(e['nps'])} from {responses}{_within(e)}"
+    return f"NPS {number(e['nps'])} from {responses}{_within(e)}"
 
 
 def _usage_efficiency(e: Evidence) -> str:
@@ -151,17 +151,17 @@ def _usage_efficiency(e: Evidence) -> str:
         return f"{whole}.{decimals.rstrip('0').ljust(2, '0')}"
 
     return (
-        f"{_number(used)} units used last month, {float(used) / float(before):.2f}x the "
-        f"{_number(before)} {ago}; effective price per unit up from {money(price_before)} to "
+        f"{number(used)} units used last month, {float(used) / float(before):.2f}x the "
+        f"{number(before)} {ago}; effective price per unit up from {money(price_before)} to "
         f"{money(price)} as overage billed at {money(e['overage_unit_price'])} outgrows the "
-        f"{_number(e['last_month_units_committed'])} committed at {money(e['unit_price'])}"
+        f"{number(e['last_month_units_committed'])} committed at {money(e['unit_price'])}"
     )
 
 
 def _seat_true_up(e: Evidence) -> str:
     return (
-        f"{_number(e['seats_assigned'])} of {_plural(e['seats_purchased'], 'seat')} assigned "
-        f"({_percent(e['seat_utilization'])})"
+        f"{number(e['seats_assigned'])} of {_plural(e['seats_purchased'], 'seat')} assigned "
+        f"({percent(e['seat_utilization'])})"
     )
 
 

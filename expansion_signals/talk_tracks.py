@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from expansion_signals.evidence import Evidence, _number, _percent, parse_evidence
+from expansion_signals.evidence import Evidence, number, parse_evidence, percent
 from expansion_signals.types import Play, SignalRow
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_]+)\}")
@@ -39,7 +39,7 @@ EVIDENCE_NAMES = frozenset({
     "active_products", "owned_products", "health_score", "tenure_days",
     "business_units_without_contract", "executive_activities_14d", "feature_inquiries_14d",
     "nps", "nps_responses_180d", "effective_unit_price", "effective_unit_price_before",
-    "unit_price", "overage_unit_price",
+    "unit_price", "overage_unit_price", "months_back",
 })
 
 
@@ -58,7 +58,7 @@ def _growth(now: float | None, before: float | None) -> str | None:
     """"42%" when the figure grew from a known, positive start; nothing otherwise."""
     if now is None or before is None or before <= 0 or now <= before:
         return None
-    return _percent(now / before - 1)
+    return percent(now / before - 1)
 
 
 def _weeks(weeks: float) -> str | None:
@@ -94,11 +94,11 @@ def _tier_figures(e: Evidence) -> dict[str, str | None]:
     gated = _float(e, "gated_events_30d")
     tries = None
     if gated and gated > 0:
-        tries = "once" if gated == 1 else f"{_number(gated)} times"
+        tries = "once" if gated == 1 else f"{number(gated)} times"
     return {
         # the share of the limits is said only at a limit level (70% and up): "4% of the
         # limits" is no argument for an upgrade fired by the feature gap
-        "limit_reached": _percent(now) if now is not None and e.get("limit_level") else None,
+        "limit_reached": percent(now) if now is not None and e.get("limit_level") else None,
         "weeks_to_limit": _pace_to(
             None if now is None else 1 - now,
             None if now is None or before is None else now - before, 30),
@@ -111,7 +111,7 @@ def _consumption_figures(e: Evidence) -> dict[str, str | None]:
     return {
         "usage_growth": _growth(_float(e, "last_month_units_used"),
                                 _float(e, "units_used_3_months_before")),
-        "overage": _percent(ratio - 1) if ratio is not None and ratio > 1 else None,
+        "overage": percent(ratio - 1) if ratio is not None and ratio > 1 else None,
     }
 
 
@@ -136,7 +136,7 @@ def _efficiency_figures(e: Evidence) -> dict[str, str | None]:
 def _tenure_figures(e: Evidence) -> dict[str, str | None]:
     days = _float(e, "tenure_days")
     months = int(days // 30) if days is not None and days >= 30 else None
-    return {"tenure_months": _number(months) if months else None}
+    return {"tenure_months": number(months) if months else None}
 
 
 DERIVED: dict[str, Callable[[Evidence], dict[str, str | None]]] = {
@@ -159,10 +159,10 @@ def _said(key: str, value: Any) -> str | None:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) or None
     if isinstance(value, int | float) and key.endswith(PERCENT_SUFFIXES):
-        return _percent(value)
+        return percent(value)
     if isinstance(value, float) and abs(value) >= 100:
         value = round(value)  # "15,661 units", not "15,660.8 units"
-    text = _number(value)
+    text = number(value)
     return text if text.strip() else None
 
 

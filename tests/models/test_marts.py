@@ -245,9 +245,9 @@ def _fired(w: Warehouse, play: str) -> dict[tuple[str, str], dict]:
         [play])}
 
 
-def test_seat_true_up_is_smb_seat_utilization_at_090_on_as_of(built_warehouse: Warehouse):
-    d = built_warehouse.as_of.isoformat()
-    rows = built_warehouse.query(f"""
+def _true_up_keys(w: Warehouse, d: str) -> list[tuple]:
+    """(account, product, assigned, purchased) of smb seat lines at 90%+ on day d."""
+    return w.query(f"""
         with lines as (
             select l.account_id, l.product, sum(l.seats_purchased) as purchased
             from raw.subscriptions l
@@ -261,6 +261,28 @@ def test_seat_true_up_is_smb_seat_utilization_at_090_on_as_of(built_warehouse: W
         left join seats on seats.account_id = lines.account_id and seats.product = lines.product
         where lines.purchased > 0 and coalesce(seats.assigned, 0) >= 0.90 * lines.purchased
     """, [d, d, d])
+
+
+def test_seat_true_up_is_smb_seat_utilization_at_090_every_day(built_warehouse: Warehouse):
+    """The play's daily history over the last 120 days, recomputed day by day (it fires on
+    few days of a small book, so as_of alone could agree by both being empty)."""
+    as_of = built_warehouse.as_of
+    history: dict[str, set] = {}
+    for day, account, product in built_warehouse.query(
+            "select date_day, account_id, product from intermediate.int_trigger_days "
+            "where play_id = 'seat_true_up' and date_day > ?", [as_of - timedelta(days=120)]):
+        history.setdefault(day.isoformat(), set()).add((account, product))
+    fired_days = 0
+    for back in range(120):
+        d = (as_of - timedelta(days=back)).isoformat()
+        expected = {(a, p) for a, p, _, _ in _true_up_keys(built_warehouse, d)}
+        assert history.get(d, set()) == expected, d
+        fired_days += bool(expected)
+    assert fired_days > 0
+
+
+def test_seat_true_up_evidence_on_as_of(built_warehouse: Warehouse):
+    rows = _true_up_keys(built_warehouse, built_warehouse.as_of.isoformat())
     expected = {(a, p): (assigned, purchased) for a, p, assigned, purchased in rows}
     fired = _fired(built_warehouse, "seat_true_up")
     assert set(fired) == set(expected)
