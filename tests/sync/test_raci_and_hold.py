@@ -188,7 +188,8 @@ def test_the_preview_says_who_gets_what_and_what_waits():
     plan = plan_sync(rows(handoff_row(1, informed_emails=AE), handoff_row(2, held_until=renewal)),
                      plays(), {}, AS_OF, SETTINGS)
     lines = plan_lines(plan)
-    assert "Held for a renewal (recorded; alert and Task after it): 1" in lines
+    assert any(line.startswith("Slack messages: ") and line.endswith(
+        "; 1 held for a renewal (recorded; alert and Task after it)") for line in lines)
     by_person = {line.split(":")[0].strip(): line for line in lines if line.startswith("  ")}
     assert by_person[AM].endswith("2 signal, 1 opportunity")  # the records, the Opportunity
     assert "1 task" in by_person[CSM] and "1 message(s)" in by_person[CSM]
