@@ -10,6 +10,7 @@ to an error, because one malformed row must not stop a sync.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -27,8 +28,11 @@ def parse_evidence(text: str | None) -> Evidence:
 
 
 def number(value: Any) -> str:
+    """ "1,234", "70.3", "0.05": whole from 100 up (nobody reads 86,033.3 units)."""
     if isinstance(value, bool) or value is None:
         return str(value)
+    if isinstance(value, float) and math.isfinite(value) and abs(value) >= 100:
+        value = round(value)
     if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
         return f"{int(value):,}"
     if isinstance(value, float):
@@ -140,10 +144,8 @@ def _usage_efficiency(e: Evidence) -> str:
     ago = f"{_plural(months, 'month')} before" if months is not None else "before"
     # three significant digits of the lower price (0.0527, 0.100), more when the two prices
     # would read alike; trailing zeros past the cents dropped
-    from math import floor, log10
-
     lowest = min((p for p in (price, price_before) if p > 0), default=1.0)
-    first = max(2, 2 - floor(log10(lowest)))
+    first = max(2, 2 - math.floor(math.log10(lowest)))
     digits = next((d for d in range(first, 9) if f"{price:.{d}f}" != f"{price_before:.{d}f}"), 8)
 
     def money(value: Any) -> str:

@@ -160,8 +160,6 @@ def _said(key: str, value: Any) -> str | None:
         return ", ".join(str(v) for v in value) or None
     if isinstance(value, int | float) and key.endswith(PERCENT_SUFFIXES):
         return percent(value)
-    if isinstance(value, float) and abs(value) >= 100:
-        value = round(value)  # "15,661 units", not "15,660.8 units"
     text = number(value)
     return text if text.strip() else None
 
