@@ -194,3 +194,16 @@ def test_the_preview_says_who_gets_what_and_what_waits():
     assert by_person[AM].endswith("2 signal, 1 opportunity")  # the records, the Opportunity
     assert "1 task" in by_person[CSM] and "1 message(s)" in by_person[CSM]
     assert by_person[AE].endswith("1 informed digest")
+
+
+def test_an_open_task_moves_to_the_responsible_owner_once():
+    """A Task given to the accountable owner before the segment named a responsible role
+    (or before the upgrade) is reassigned, and only its tracked fields are sent."""
+    before = rows(handoff_row(1, responsible_email=AM, responsible_role="account_manager"))
+    states = committed(plan_sync(before, plays(), {}, AS_OF, SETTINGS))
+    plan = plan_sync(rows(handoff_row(1)), plays(), states, AS_OF, SETTINGS)
+    [task] = plan.writes_of(TASK)
+    assert task.fields["owner"] == Owner(CSM) and not task.full and task.reason == "update"
+    assert not plan.writes_of(OPPORTUNITY) and not plan.notices
+    assert plan_sync(rows(handoff_row(1)), plays(), committed(plan, states), AS_OF,
+                     SETTINGS).empty
