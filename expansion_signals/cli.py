@@ -128,6 +128,13 @@ def _add_sync_options(parser: argparse.ArgumentParser) -> None:
                              "EXPANSION_SYNC_MAX_NEW_OPPORTUNITIES (200) or 3x the median of "
                              "the last 10 runs: it writes nothing, posts one ops notice and "
                              f"exits with code {exit_codes.HELD} (default: the guard is on)")
+    parser.add_argument("--rebind", action="append", choices=["salesforce", "slack"],
+                        default=[],
+                        help="move the sync state to the org or workspace the credentials now "
+                             "point at (a sandbox to production): every open signal is new "
+                             "there. Without it, a run pointed at another org or workspace "
+                             f"than the state's stops before any write (exit code "
+                             f"{exit_codes.BAD_INPUT})")
 
 
 def _positive_number(text: str) -> float:
@@ -345,7 +352,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from expansion_signals.sync_command import run_sync_command
 
     return run_sync_command(target=args.target, as_of=args.as_of, dry_run=args.dry_run,
-                            accept_volume=getattr(args, "accept_volume", False))
+                            accept_volume=getattr(args, "accept_volume", False),
+                            rebind=getattr(args, "rebind", []))
 
 
 def _check_sync_reads(target: str | None) -> None:

@@ -19,7 +19,7 @@ at every step and check that the next run neither duplicates nor loses.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -27,6 +27,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from expansion_signals import exit_codes
+from expansion_signals.binding import BindingMismatch, Identity
 from expansion_signals.config import SyncSettings
 from expansion_signals.connections import SalesforceConnection
 from expansion_signals.errors import SyncAborted, describe
@@ -65,20 +66,23 @@ from expansion_signals.warehouse import Database, read_snapshot
 
 Checkpoint = Callable[[str], None]
 FLUSH_ROWS = 2000  # acknowledged Salesforce results kept in memory before a ledger write
-OK, PARTIAL, FAILED, PREVIEW, LOCKED, HELD = (
-    "ok", "partial", "failed", "preview", "locked", "held")
+OK, PARTIAL, FAILED, PREVIEW, LOCKED, HELD, UNBOUND = (
+    "ok", "partial", "failed", "preview", "locked", "held", "unbound")
 
 
 @dataclass
 class RunResult:
     run_id: str
     mode: str  # apply | preview
-    status: str  # ok | partial | failed | preview | locked | held (the volume guard)
+    # ok | partial | failed | preview | locked | held (the volume guard) | unbound (another
+    # org or workspace than the state's; nothing was done)
+    status: str
     counts: dict[str, int] = field(default_factory=dict)
     plan: Plan | None = None
     error: str | None = None
     failures: list[Operation] = field(default_factory=list)
     readback: ReadBack | None = None  # None: the run read nothing back (preview, held, failed)
+    bound: list[str] = field(default_factory=list)  # bindings this run made or moved
 
     @property
     def exit_code(self) -> int:
@@ -121,8 +125,15 @@ class SyncRun:
         as_of: date | None = None,
         checkpoint: Checkpoint | None = None,
         accept_volume: bool = False,
+        identities: Sequence[Identity] = (),
+        rebind: Iterable[str] = (),
     ) -> None:
         self.db = db
+        # The org and workspace the credentials point at (binding.py), and the ones the
+        # user said to move the state to.
+        self.identities = list(identities)
+        self.rebind = set(rebind)
+        self.bound: list[str] = []
         self.ledger = Ledger(db)
         self.settings = settings
         self.mapping = mapping
@@ -159,6 +170,12 @@ class SyncRun:
             self.ledger.acquire_lock(self.run_id, self.settings.lock_timeout_minutes)
         except LockHeld as held:
             return RunResult(self.run_id, self.mode, LOCKED, error=str(held))
+        if not self.preview and self.identities:
+            try:
+                self.bound = self.ledger.bind(self.identities, self.rebind)
+            except BindingMismatch as mismatch:
+                self.ledger.release_lock(self.run_id)
+                return RunResult(self.run_id, self.mode, UNBOUND, error=str(mismatch))
         plan: Plan | None = None
         try:
             self.ledger.start_run(self.run_id, self.mode, self.as_of)
@@ -169,7 +186,7 @@ class SyncRun:
             self.ledger.finish_run(self.run_id, status, self.counts, self.held,
                                    self.new_opportunities)
             result = RunResult(self.run_id, self.mode, status, self.counts, plan, self.held,
-                               self.failures, self.readback)
+                               self.failures, self.readback, self.bound)
         except Exception as error:
             self._flush()  # what was acknowledged before the failure stays committed
             code, message = describe(error)
@@ -177,7 +194,7 @@ class SyncRun:
             self.ledger.finish_run(self.run_id, FAILED, self.counts, text,
                                    self.new_opportunities)
             result = RunResult(self.run_id, self.mode, FAILED, self.counts, plan, text,
-                               self.failures, self.readback)
+                               self.failures, self.readback, self.bound)
         except BaseException:
             self.ledger.finish_run(self.run_id, "interrupted", self.counts, "interrupted")
             raise

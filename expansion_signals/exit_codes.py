@@ -8,5 +8,6 @@ LOCKED = 4  # another run holds the sync lock or the warehouse; this one did not
 HELD = 5  # the volume guard held the run: too many new Opportunities; nothing was written
 
 # A sync run's status -> the command's exit code.
+# "unbound": the credentials point at another org or workspace than the sync state's.
 BY_STATUS = {"ok": OK, "preview": OK, "failed": FAILED, "partial": PARTIAL, "locked": LOCKED,
-             "held": HELD}
+             "held": HELD, "unbound": BAD_INPUT}

@@ -31,6 +31,13 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from expansion_signals.binding import (
+    SALESFORCE,
+    WHAT,
+    BindingMismatch,
+    Identity,
+    mismatch_message,
+)
 from expansion_signals.types import (
     OPEN,
     OPPORTUNITY,
@@ -87,6 +94,10 @@ DDL = (
         run_id varchar, seq integer, logged_at timestamp, destination varchar, action varchar,
         signal_id varchar, owner varchar, outcome varchar, remote_id varchar,
         error_code varchar, error_message varchar, detail varchar)""",
+    # The org and workspace the state belongs to (binding.py).
+    f"""create table if not exists {SCHEMA}.binding (
+        destination varchar primary key, remote_id varchar, name varchar,
+        bound_at timestamp)""",
     f"""create table if not exists {SCHEMA}.run_lock (
         name varchar primary key, run_id varchar, holder varchar, acquired_at timestamp)""",
     f"""create table if not exists {SCHEMA}.slack_recipients (
@@ -458,6 +469,56 @@ class Ledger:
             Intent(n, r, k, c, t, tuple(json.loads(ids)), u, p, who)
             for n, r, k, c, t, ids, u, p, who in rows
         ]
+
+    # --- the org and the workspace ------------------------------------------------------
+
+    def bindings(self) -> dict[str, tuple[str, str]]:
+        rows = self.db.execute(f"select destination, remote_id, name from {SCHEMA}.binding")
+        return {str(d): (str(r), str(n or "")) for d, r, n in rows}
+
+    def bind(self, identities: Sequence[Identity], rebind: Iterable[str] = ()) -> list[str]:
+        """Check the credentials' org and workspace against the state's, then record them.
+
+        Raises BindingMismatch, before any change, when one differs and is not in `rebind`.
+        Returns a sentence per binding made or moved. Moving forgets what the state held in
+        the old org or workspace for every open signal, so each is new in the new one."""
+        moving = set(rebind)
+        known = self.bindings()
+        for identity in identities:
+            bound = known.get(identity.destination)
+            if bound and bound[0] != identity.remote_id and identity.destination not in moving:
+                raise BindingMismatch(mismatch_message(identity, bound))
+        said: list[str] = []
+        with self.db.transaction():
+            for identity in identities:
+                bound = known.get(identity.destination)
+                if bound and bound[0] == identity.remote_id:
+                    continue
+                self.db.execute(f"delete from {SCHEMA}.binding where destination = ?",
+                                [identity.destination])
+                self.db.execute(
+                    f"insert into {SCHEMA}.binding (destination, remote_id, name, bound_at) "
+                    "values (?, ?, ?, ?)",
+                    [identity.destination, identity.remote_id, identity.name, now()])
+                if bound is None:
+                    said.append(f"bound to {WHAT[identity.destination]} {identity.remote_id}")
+                    continue
+                self._forget(identity.destination)
+                said.append(f"moved from {WHAT[identity.destination]} {bound[0]} to "
+                            f"{identity.remote_id}: every open signal is new there")
+        return said
+
+    def _forget(self, destination: str) -> None:
+        """What the open signals had in the org or workspace the sync moves away from."""
+        if destination == SALESFORCE:
+            columns = ("sf_signal_id", "sf_opportunity_id", "sf_task_id", "signal_hash",
+                       "opportunity_hash", "task_hash", "sf_error")
+        else:
+            columns = ("slack_channel", "slack_ts", "slack_urgency", "slack_error")
+            for table in ("slack_intents", "slack_recipients", "informed"):
+                self.db.execute(f"delete from {SCHEMA}.{table}")
+        sets = ", ".join(f"{c} = null" for c in columns)
+        self.db.execute(f"update {SCHEMA}.signal_state set {sets} where status = ?", [OPEN])
 
     def mark_informed(
         self, signal_ids: Sequence[str], recipient: str, notice_id: str,

@@ -118,6 +118,7 @@ def result_lines(result: RunResult) -> list[str]:
         return head + (plan_lines(result.plan) if result.plan else [])
     lines = [f"Sync run {result.run_id}: {result.status}"
              + (f"; {result.readback.sentence()}" if result.readback else "")]
+    lines += [f"  {sentence[:1].upper()}{sentence[1:]}." for sentence in result.bound]
     if result.error:
         lines.append(f"  error: {result.error}")
     for key, value in sorted(result.counts.items()):

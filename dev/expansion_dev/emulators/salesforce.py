@@ -15,9 +15,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from expansion_dev.emulators import sf_ids
 from expansion_dev.emulators.faults import Effect, FaultRule
 from expansion_dev.emulators.httpbase import Call, Request, Response, RunningServer, start_server
-from expansion_dev.emulators.schema import INTEGRATION_USER_EMAIL, lookup_object
+from expansion_dev.emulators.schema import (
+    INTEGRATION_USER_EMAIL,
+    ORG_ID_PREFIX,
+    ORGANIZATION,
+    lookup_object,
+)
 from expansion_dev.emulators.sf_api import WRITE_KINDS, SalesforceApp
 from expansion_dev.emulators.tls import LoopbackCA, make_test_ca
 
@@ -79,6 +85,8 @@ class SalesforceEmulator(SalesforceApp):
             INTEGRATION_USER_EMAIL, first_name="Integration", last_name="User"
         )
         self.org.current_user_id = self.integration_user_id
+        self.org.put_fixed(ORGANIZATION, self.org_id, {
+            "Name": "Emulator", "IsSandbox": False, "InstanceName": "EMU1"})
         # A fixed token, so a client built before a reset keeps working after it.
         self.session_id = f"{self.org_id[:15]}!AQ.emulator-session"
         self.sessions[self.session_id] = True
@@ -113,6 +121,13 @@ class SalesforceEmulator(SalesforceApp):
         if first_name:
             fields["FirstName"] = first_name
         return self.seed_record("User", fields)
+
+    def become_org(self, serial: int) -> str:
+        """Another org from now on (a sandbox, a new production org): another Organization Id,
+        no records. Returns the new Organization Id."""
+        self.org_id = sf_ids.to18(ORG_ID_PREFIX + sf_ids.POD + f"{serial:010d}")
+        self.reset()
+        return self.org_id
 
     def seed_account(self, name: str = "Acme Corp", **fields: Any) -> str:
         return self.seed_record("Account", {"Name": name, **fields})

@@ -208,8 +208,21 @@ TASK = ObjectSpec(
     ),
 )
 
+# The org itself: one read-only record whose Id is the Organization Id (00D...), what
+# `SELECT Id FROM Organization` answers.
+ORGANIZATION = ObjectSpec(
+    "Organization",
+    "00D",
+    (
+        FieldSpec("Name", STRING, 80, writable=False),
+        FieldSpec("IsSandbox", BOOLEAN, writable=False),
+        FieldSpec("InstanceName", STRING, 5, writable=False),
+    ),
+)
+
 OBJECTS: dict[str, ObjectSpec] = {
-    o.name.lower(): o for o in (ACCOUNT, USER, EXPANSION_SIGNAL, OPPORTUNITY, TASK)
+    o.name.lower(): o
+    for o in (ACCOUNT, USER, EXPANSION_SIGNAL, OPPORTUNITY, TASK, ORGANIZATION)
 }
 PREFIXES: dict[str, ObjectSpec] = {o.key_prefix: o for o in OBJECTS.values()}
 BULK_JOB_PREFIX = "750"

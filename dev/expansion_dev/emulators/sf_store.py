@@ -207,6 +207,15 @@ class Org:
             self._log(_Undo("insert", spec.name, record_id, None))
             return record_id
 
+    def put_fixed(self, spec: ObjectSpec, record_id: str, values: dict[str, Any]) -> None:
+        """A record with an Id of the org's own (the Organization record), as it stands."""
+        with self.lock:
+            now = timestamp(self.clock())
+            record = {f.name: f.default for f in spec.fields}
+            record.update(values, Id=record_id, CreatedDate=now, LastModifiedDate=now,
+                          SystemModstamp=now, IsDeleted=False)
+            self._put(spec, record)
+
     def update(self, spec: ObjectSpec, record_id: str, values: dict[str, Any]) -> None:
         with self.lock:
             before = self.get(spec.name, record_id)

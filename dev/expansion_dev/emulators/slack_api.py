@@ -102,6 +102,7 @@ class SlackApp(EmulatorApp):
 
     def __init__(self) -> None:
         super().__init__()
+        self.team_id = TEAM_ID  # auth.test's; a test may point the token at another workspace
         self._bucket_lock = threading.Lock()
         self._methods = self.methods()
         self.reset_state()
@@ -270,7 +271,7 @@ class SlackApp(EmulatorApp):
             "url": "https://emulator.slack.com/",
             "team": "Emulator",
             "user": BOT_NAME,
-            "team_id": TEAM_ID,
+            "team_id": self.team_id,
             "user_id": BOT_USER_ID,
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
