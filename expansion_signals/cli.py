@@ -189,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target(run, "warehouse to build into and sync from")
     _add_dbt_options(run)
     _add_sync_options(run)
+    run.add_argument("--skip-freshness", action="store_true",
+                     help="build and sync even when a source is stale (a deliberate backfill); "
+                          "by default a stale source (usage_events older than "
+                          "expansion_freshness_error_hours at the end of the as_of day) stops "
+                          f"the run before the build, exit code {exit_codes.STALE}")
 
     sync = commands.add_parser(
         "sync", help="push the expansion_signals mart to Salesforce and Slack (after a build)")
@@ -373,11 +378,40 @@ def cmd_run(args: argparse.Namespace) -> int:
     # The sync's settings, mapping and target first: a typo must not wait for a whole build.
     load_mapping(load_settings().mapping_path)
     _check_sync_reads(args.target)
+    if not args.skip_freshness and not _sources_fresh(args):
+        return exit_codes.STALE
     code = cmd_build(args, unit_tests=False)
     if code != exit_codes.OK:
         return code
     cmd_show(argparse.Namespace(limit=ACCOUNTS_SHOWN, target=args.target))
     return cmd_sync(args)
+
+
+def _sources_fresh(args: argparse.Namespace) -> bool:
+    """The freshness gate (freshness.py): False, after one line per stale source and one
+    ops notice, when a source is too old to build on."""
+    from expansion_signals.config import load_settings
+    from expansion_signals.dbt import BuildOptions
+    from expansion_signals.freshness import STOPS, check_sources, notify
+
+    _resolve_as_of(args)
+    sources = check_sources(BuildOptions(as_of=args.as_of, target=args.target,
+                                         dbt_vars=args.vars))
+    stale = [s for s in sources if s.status in STOPS]
+    for source in sources:
+        if source.status == "warn":
+            print(f"Freshness warning: {source.sentence()}")
+    if not stale:
+        print(f"Sources fresh for {args.as_of}: {len(sources)} checked.")
+        return True
+    said = "; ".join(s.sentence() for s in stale)
+    notify(load_settings().slack,
+           f"expansion run for {args.as_of} stopped before building: {said}. Nothing was "
+           "built or sent; fix the pipeline, or rerun with --skip-freshness for a deliberate "
+           "backfill.")
+    print(f"error: stale source, nothing was built or sent: {said}; fix the pipeline, or "
+          "rerun with --skip-freshness for a deliberate backfill", file=sys.stderr)
+    return False
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -53,7 +53,7 @@ def vars_argument(options: BuildOptions) -> str:
 
 def dbt_args(command: str, options: BuildOptions) -> list[str]:
     args = [
-        command,
+        *command.split(),  # "build", or "source freshness"
         "--project-dir", str(project_dir()),
         "--profiles-dir", str(project_dir()),
         "--target-path", str(target_dir()),
