@@ -20,6 +20,7 @@ demo: $(INSTALLED)
 test: $(INSTALLED)
 	scripts/ensure-postgres.sh
 	scripts/ensure-chromium.sh
+	scripts/ensure-dialects.sh
 	$(BIN)/ruff check expansion_signals dev tests bench setup.py
 	$(BIN)/pytest
 

@@ -103,15 +103,19 @@ ending as (
 
 ),
 
+-- union all, then distinct: a bare UNION does not parse on BigQuery
 keys as (
 
-    select account_id, date_day from starting
-    union
-    select account_id, date_day from ending
-    union
-    select account_id, date_day from new_lines
-    union
-    select account_id, date_day from ended_lines
+    select distinct account_id, date_day
+    from (
+        select account_id, date_day from starting
+        union all
+        select account_id, date_day from ending
+        union all
+        select account_id, date_day from new_lines
+        union all
+        select account_id, date_day from ended_lines
+    ) as all_keys
 
 ),
 

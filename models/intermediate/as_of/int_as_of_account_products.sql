@@ -20,11 +20,15 @@ last_complete_month as (
 
 ),
 
+-- union all, then distinct: a bare UNION does not parse on BigQuery
 keys as (
 
-    select account_id, product from limits
-    union
-    select account_id, product from last_complete_month
+    select distinct account_id, product
+    from (
+        select account_id, product from limits
+        union all
+        select account_id, product from last_complete_month
+    ) as both_panels
 
 ),
 
