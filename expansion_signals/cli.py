@@ -132,8 +132,8 @@ def _add_sync_options(parser: argparse.ArgumentParser) -> None:
                         default=[],
                         help="move the sync state to the org or workspace the credentials now "
                              "point at (a sandbox to production): every open signal is new "
-                             "there. Without it, a run pointed at another org or workspace "
-                             f"than the state's stops before any write (exit code "
+                             "there (default: stay bound; a run pointed at another org or "
+                             "workspace than the state's stops before any write, exit code "
                              f"{exit_codes.BAD_INPUT})")
 
 
