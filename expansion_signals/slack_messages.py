@@ -129,6 +129,31 @@ def signal_message(
     return Message(text, blocks, meta)
 
 
+def _list_message(
+    title: str,
+    intro: str | None,
+    ordered: list[SignalRow],
+    says: Callable[[SignalRow], str],
+    links: dict[str, str],
+    meta: dict[str, Any] | None,
+) -> Message:
+    """Several signals in one message: a header, an optional intro, one section each (the
+    first DIGEST_SHOWN, with their links), and how many more are in Salesforce."""
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(title, HEADER_LIMIT)}]
+    if intro:
+        blocks.append(section(intro))
+    for row in ordered[:DIGEST_SHOWN]:
+        blocks.append(section(f"{says(row)}\n{row.evidence_words}."))
+        blocks += link_block(links.get(row.signal_id), "Open in Salesforce")
+    if len(ordered) > DIGEST_SHOWN:
+        more = len(ordered) - DIGEST_SHOWN
+        blocks.append(
+            {"type": "context", "elements": [plain(f"and {more} more in Salesforce", 200)]}
+        )
+    names = ", ".join(r.account_name for r in ordered[:DIGEST_SHOWN])
+    return Message(fit(f"{title}: {names}", TEXT_LIMIT), blocks, meta)
+
+
 def digest_message(
     rows: list[SignalRow],
     plays: dict[str, Play],
@@ -141,30 +166,16 @@ def digest_message(
 
     A backlog digest lists the standing signals the sync found on first seeing them (going
     live, or after a long outage) that the owner should work first."""
-    ordered = sorted(rows, key=lambda r: (r.priority_rank, r.signal_id))
     title = (f"{len(rows)} standing expansion signals to work first" if backlog
              else f"{len(rows)} new expansion signals")
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(title, HEADER_LIMIT)}]
-    if backlog:
-        blocks.append(section("These signals began a while ago, before the sync first saw "
-                              "them. Each has a task due on the date shown; the rest of "
-                              "your backlog is in Salesforce and in the work queue."))
-    for row in ordered[:DIGEST_SHOWN]:
-        blocks.append(
-            section(
-                f"{row.account_name} · {_title(row, plays.get(row.play_id))} · {row.urgency} "
-                f"urgency · SLA due {row.sla_due_on.isoformat()}\n{row.evidence_words}."
-            )
-        )
-        blocks += link_block(links.get(row.signal_id), "Open in Salesforce")
-    if len(rows) > DIGEST_SHOWN:
-        more = len(rows) - DIGEST_SHOWN
-        blocks.append(
-            {"type": "context", "elements": [plain(f"and {more} more in Salesforce", 200)]}
-        )
-    names = ", ".join(r.account_name for r in ordered[:DIGEST_SHOWN])
-    text = fit(f"{title}: {names}", TEXT_LIMIT)
-    return Message(text, blocks, meta)
+    intro = ("These signals began a while ago, before the sync first saw them. Each has a "
+             "task due on the date shown; the rest of your backlog is in Salesforce and in "
+             "the work queue.") if backlog else None
+    return _list_message(
+        title, intro, sorted(rows, key=lambda r: (r.priority_rank, r.signal_id)),
+        lambda row: (f"{row.account_name} · {_title(row, plays.get(row.play_id))} · "
+                     f"{row.urgency} urgency · SLA due {row.sla_due_on.isoformat()}"),
+        links, meta)
 
 
 def informed_message(
@@ -175,23 +186,14 @@ def informed_message(
 ) -> Message:
     """For someone the play keeps informed: the signals on their accounts, who works each.
     One message per run however many; nothing to do but know."""
-    ordered = sorted(rows, key=lambda r: (r.account_name, r.signal_id))
     title = (f"For your information: {len(rows)} expansion "
              f"signal{'' if len(rows) == 1 else 's'} on your accounts")
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(title, HEADER_LIMIT)}]
-    for row in ordered[:DIGEST_SHOWN]:
-        who = row.responsible or "the fallback channel"
-        blocks.append(section(
-            f"{row.account_name} · {_title(row, plays.get(row.play_id))} · {row.urgency} "
-            f"urgency · worked by {who}\n{row.evidence_words}."))
-        blocks += link_block(links.get(row.signal_id), "Open in Salesforce")
-    if len(rows) > DIGEST_SHOWN:
-        more = len(rows) - DIGEST_SHOWN
-        blocks.append(
-            {"type": "context", "elements": [plain(f"and {more} more in Salesforce", 200)]}
-        )
-    names = ", ".join(r.account_name for r in ordered[:DIGEST_SHOWN])
-    return Message(fit(f"{title}: {names}", TEXT_LIMIT), blocks, meta)
+    return _list_message(
+        title, None, sorted(rows, key=lambda r: (r.account_name, r.signal_id)),
+        lambda row: (f"{row.account_name} · {_title(row, plays.get(row.play_id))} · "
+                     f"{row.urgency} urgency · worked by "
+                     f"{row.responsible or 'the fallback channel'}"),
+        links, meta)
 
 
 def escalation_message(
@@ -226,11 +228,10 @@ def notice_message(
     `slack_user` the Slack user of an email (to mention the accountable owner)."""
     meta = metadata(event_type, notice.notice_id, notice.signal_ids)
     covered = [rows[s] for s in notice.signal_ids]
-    if notice.kind == "informed":
+    if notice.kind in ("digest", "backlog", "informed"):
         links = {s: url for s in notice.signal_ids if (url := link(s))}
-        return informed_message(covered, dict(plays), links, meta)
-    if notice.kind in ("digest", "backlog"):
-        links = {s: url for s in notice.signal_ids if (url := link(s))}
+        if notice.kind == "informed":
+            return informed_message(covered, dict(plays), links, meta)
         return digest_message(covered, dict(plays), links, meta,
                               backlog=notice.kind == "backlog")
     row = covered[0]
