@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -74,8 +75,10 @@ class Plan:
     unchanged: int = 0
     # Per signal in the mart: None, or its backlog mark ("top" worked, "record" record only).
     backlog: dict[str, str | None] = field(default_factory=dict)
-    # Per signal in the mart: the renewal it is (or was) held for, None when never held.
+    # Per signal in the mart: the renewal it is (or was) held for, None when never held
+    # (the ledger keeps it), and the signals this run holds (recorded, nobody told yet).
     held: dict[str, date | None] = field(default_factory=dict)
+    waiting: set[str] = field(default_factory=set)
 
     @property
     def new_opportunities(self) -> int:
@@ -427,6 +430,11 @@ def _owner_key(email: str | None) -> str:
     return (email or "").strip().lower()
 
 
+def _notice_id(kind: str, parts: Iterable[str]) -> str:
+    """A notice's id: its kind and a hash of what it covers, the same on every rerun."""
+    return f"{kind}:" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
+
+
 def _by_responsible(rows: list[SignalRow]) -> dict[str, list[SignalRow]]:
     by_owner: dict[str, list[SignalRow]] = defaultdict(list)
     for row in rows:
@@ -441,7 +449,7 @@ def _backlog_notices(rows: list[SignalRow]) -> list[Notice]:
     for owner in sorted(by_owner):
         group = sorted(by_owner[owner], key=_rank_key)
         ids = tuple(r.signal_id for r in group)
-        notice_id = "backlog:" + hashlib.sha256("|".join(sorted(ids)).encode()).hexdigest()[:20]
+        notice_id = _notice_id("backlog", sorted(ids))
         notices.append(Notice(notice_id, "backlog", group[0].responsible, ids))
     return notices
 
@@ -455,7 +463,7 @@ def _new_notices(rows: list[SignalRow], threshold: int) -> list[Notice]:
         email = group[0].responsible
         if len(group) > threshold:
             ids = tuple(r.signal_id for r in group)
-            digest_id = "digest:" + hashlib.sha256("|".join(ids).encode()).hexdigest()[:20]
+            digest_id = _notice_id("digest", ids)
             notices.append(Notice(digest_id, "digest", email, ids))
         else:
             notices += [
@@ -492,8 +500,8 @@ def _informed_notices(
     notices: list[Notice] = []
     for person in sorted(by_person):
         ids = tuple(sorted(r.signal_id for r in by_person[person]))
-        digest = hashlib.sha256("|".join((person, *ids)).encode()).hexdigest()[:20]
-        notices.append(Notice(f"informed:{digest}", "informed", emails[person], ids))
+        notices.append(Notice(_notice_id("informed", (person, *ids)), "informed",
+                              emails[person], ids))
     return notices
 
 
@@ -529,6 +537,8 @@ def plan_sync(
         record_only = decided[signal_id].backlog == RECORD
         held = decided[signal_id].held and not record_only
         plan.held[signal_id] = row.held_until if held else (state.held_until if state else None)
+        if held:
+            plan.waiting.add(signal_id)
         row_writes = _record_writes(row, plays.get(row.play_id), state, settings, record_only,
                                     held)
         writes += row_writes

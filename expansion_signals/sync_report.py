@@ -72,12 +72,9 @@ def plan_lines(plan: Plan, *, include_slack: bool = True) -> list[str]:
         f"{plan.unchanged} already in step.",
         "Salesforce upserts: " + (_counted(writes) or "none"),
     ]
-    held = sum(1 for s, row in plan.rows.items()
-               if row.held_until is not None and row.held_until > plan.as_of
-               and plan.held.get(s) == row.held_until)
     if include_slack:
-        waiting = (f"; {held} held for a renewal (recorded; alert and Task after it)"
-                   if held else "")
+        waiting = (f"; {len(plan.waiting)} held for a renewal (recorded; alert and Task "
+                   "after it)" if plan.waiting else "")
         lines.append("Slack messages: " + (_counted(notices) or "none") + waiting)
     if plan.resolved_locally:
         lines.append(f"Resolved without a Salesforce record: {len(plan.resolved_locally)}")
