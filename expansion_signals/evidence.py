@@ -137,26 +137,33 @@ def _post_renewal(e: Evidence) -> str:
     return f"NPS {number(e['nps'])} from {responses}{_within(e)}"
 
 
+def price_digits(price: float, before: float) -> int:
+    """Decimals that show the lower of two prices to three significant digits (0.0527,
+    0.100), more when the two would read alike."""
+    lowest = min((p for p in (price, before) if p > 0), default=1.0)
+    first = max(2, 2 - math.floor(math.log10(lowest)))
+    return next((d for d in range(first, 9) if f"{price:.{d}f}" != f"{before:.{d}f}"), 8)
+
+
+def money(value: Any, digits: int) -> str:
+    """A unit price to `digits` decimals, trailing zeros past the cents dropped."""
+    whole, _, decimals = f"{float(value):.{digits}f}".partition(".")
+    return f"{whole}.{decimals.rstrip('0').ljust(2, '0')}"
+
+
 def _usage_efficiency(e: Evidence) -> str:
     used, before = e["last_month_units_used"], e["units_used_3_months_before"]
     price, price_before = float(e["effective_unit_price"]), float(e["effective_unit_price_before"])
     months = e.get("months_back")
     ago = f"{_plural(months, 'month')} before" if months is not None else "before"
-    # three significant digits of the lower price (0.0527, 0.100), more when the two prices
-    # would read alike; trailing zeros past the cents dropped
-    lowest = min((p for p in (price, price_before) if p > 0), default=1.0)
-    first = max(2, 2 - math.floor(math.log10(lowest)))
-    digits = next((d for d in range(first, 9) if f"{price:.{d}f}" != f"{price_before:.{d}f}"), 8)
-
-    def money(value: Any) -> str:
-        whole, _, decimals = f"{float(value):.{digits}f}".partition(".")
-        return f"{whole}.{decimals.rstrip('0').ljust(2, '0')}"
-
+    digits = price_digits(price, price_before)
     return (
         f"{number(used)} units used last month, {float(used) / float(before):.2f}x the "
-        f"{number(before)} {ago}; effective price per unit up from {money(price_before)} to "
-        f"{money(price)} as overage billed at {money(e['overage_unit_price'])} outgrows the "
-        f"{number(e['last_month_units_committed'])} committed at {money(e['unit_price'])}"
+        f"{number(before)} {ago}; effective price per unit up from "
+        f"{money(price_before, digits)} to {money(price, digits)} as overage billed at "
+        f"{money(e['overage_unit_price'], digits)} outgrows the "
+        f"{number(e['last_month_units_committed'])} committed at "
+        f"{money(e['unit_price'], digits)}"
     )
 
 

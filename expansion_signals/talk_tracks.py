@@ -20,7 +20,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from expansion_signals.evidence import Evidence, number, parse_evidence, percent
+from expansion_signals.evidence import (
+    Evidence,
+    money,
+    number,
+    parse_evidence,
+    percent,
+    price_digits,
+)
 from expansion_signals.types import Play, SignalRow
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_]+)\}")
@@ -115,21 +122,21 @@ def _consumption_figures(e: Evidence) -> dict[str, str | None]:
     }
 
 
-def _price(value: float | None) -> str | None:
-    if value is None:
-        return None
-    text = f"{value:,.4f}".rstrip("0")
-    return text + "0" * max(0, 2 - len(text.partition(".")[2]))
-
-
 def _efficiency_figures(e: Evidence) -> dict[str, str | None]:
+    """The prices as the evidence sentence says them (evidence.money), so the alert's two
+    lines never disagree on a digit."""
+    now, before = _float(e, "effective_unit_price"), _float(e, "effective_unit_price_before")
+    digits = price_digits(now, before) if now is not None and before is not None else 4
+
+    def said(key: str) -> str | None:
+        value = _float(e, key)
+        return None if value is None else money(value, digits)
+
     return {
         "usage_growth": _growth(_float(e, "last_month_units_used"),
                                 _float(e, "units_used_3_months_before")),
-        "effective_unit_price": _price(_float(e, "effective_unit_price")),
-        "effective_unit_price_before": _price(_float(e, "effective_unit_price_before")),
-        "unit_price": _price(_float(e, "unit_price")),
-        "overage_unit_price": _price(_float(e, "overage_unit_price")),
+        **{key: said(key) for key in ("effective_unit_price", "effective_unit_price_before",
+                                      "unit_price", "overage_unit_price")},
     }
 
 
