@@ -48,14 +48,14 @@ def slack_identity(client: WebClient, policy: RetryPolicy) -> Identity:
     return Identity(SLACK, str(answer["team_id"]), str(answer.get("team") or ""))
 
 
+def _named(remote_id: str, name: str) -> str:
+    return f"{remote_id} ({name})" if name else remote_id
+
+
 def mismatch_message(identity: Identity, bound: tuple[str, str]) -> str:
-    bound_id, bound_name = bound
     what = WHAT[identity.destination]
-    named = (lambda i, n: f"{i} ({n})" if n else i)  # noqa: E731
-    return (f"the sync state belongs to {what} {named(bound_id, bound_name)}, but the "
-            f"credentials point at {what} {named(identity.remote_id, identity.name)}; "
-            "nothing was written. To move the sync there (a sandbox to production), run it "
-            f"once with --rebind {identity.destination}: every open signal is then new in "
-            f"the {what.split()[1]} it moves to")
-
-
+    return (f"the sync state belongs to {what} {_named(*bound)}, but the credentials point "
+            f"at {what} {_named(identity.remote_id, identity.name)}; nothing was written. To "
+            "move the sync there (a sandbox to production), run it once with --rebind "
+            f"{identity.destination}: every open signal is then new in the "
+            f"{what.split()[1]} it moves to")
