@@ -73,12 +73,21 @@ def dbt_args(command: str, options: BuildOptions) -> list[str]:
     return args
 
 
-def run_dbt(command: str, options: BuildOptions, *, verbose: bool = False,
-            out: TextIO | None = None) -> BuildTally:
-    """Run dbt in a child process, show its progress, print one summary line.
+@dataclass
+class DbtChild:
+    """What one dbt invocation in the child process did."""
 
-    Raises DbtFailed when dbt does not succeed, with one line per problem, and
-    WarehouseBusy when it failed because another process holds the DuckDB file.
+    returncode: int
+    tally: BuildTally
+    end: dict[str, Any]  # the child's last event: success and error
+    leftover: list[str]  # whatever else the child printed (a warning, a crash)
+    locked_out: bool  # DuckDB said another process holds the file
+    seconds: float
+
+
+def spawn_dbt(command: str, options: BuildOptions, *, verbose: bool = False,
+              quiet: bool = False, out: TextIO | None = None) -> DbtChild:
+    """Run dbt in a child process and follow its node events (the progress unless `quiet`).
 
     A child process, so that dbt lets go of the DuckDB file (one writer at a
     time) before anything else here opens it. The child
@@ -91,7 +100,7 @@ def run_dbt(command: str, options: BuildOptions, *, verbose: bool = False,
     # absolute path so dbt resolves the same file whatever the working directory.
     env = {**os.environ, "EXPANSION_DUCKDB_PATH": str(duckdb_path())}
     tally = BuildTally()
-    progress = BuildProgress(command, out, terminal=terminal, quiet=verbose)
+    progress = BuildProgress(command, out, terminal=terminal, quiet=verbose or quiet)
     progress.started()
     started = time.monotonic()
     end: dict[str, Any] = {}
@@ -135,25 +144,38 @@ def run_dbt(command: str, options: BuildOptions, *, verbose: bool = False,
         child_output.seek(0)
         leftover = [line.rstrip() for line in child_output if line.strip()]
     locked_out = locked_out or any(is_duckdb_lock_conflict(line) for line in leftover)
-    success = returncode == 0 and bool(end.get("success", False))
+    return DbtChild(returncode, tally, end, leftover, locked_out, time.monotonic() - started)
+
+
+def run_dbt(command: str, options: BuildOptions, *, verbose: bool = False,
+            out: TextIO | None = None) -> BuildTally:
+    """Run dbt in a child process (spawn_dbt), show its progress, print one summary line.
+
+    Raises DbtFailed when dbt does not succeed, with one line per problem, and
+    WarehouseBusy when it failed because another process holds the DuckDB file.
+    """
+    out = out or sys.stdout
+    child = spawn_dbt(command, options, verbose=verbose, out=out)
+    tally = child.tally
+    success = child.returncode == 0 and bool(child.end.get("success", False))
     if success:
-        print(tally.summary(command, time.monotonic() - started, True), file=out, flush=True)
+        print(tally.summary(command, child.seconds, True), file=out, flush=True)
         return tally
-    if locked_out:
+    if child.locked_out:
         raise warehouse_busy(duckdb_path())
-    print(tally.summary(command, time.monotonic() - started, False), file=out, flush=True)
+    print(tally.summary(command, child.seconds, False), file=out, flush=True)
     problems = []
     if tally.finished:  # dbt ran nodes, so run_results.json is this run's
         problems += explain(target_dir(), _first_row_reader(options.target))
     problems += tally.errors
-    if end.get("error"):
-        problems += _first_lines(end["error"], 3)
-    if not problems and leftover:
-        problems.append(leftover[-1])
-    raise DbtFailed(f"dbt {command} failed (exit code {returncode})", problems)
+    if child.end.get("error"):
+        problems += first_lines(child.end["error"], 3)
+    if not problems and child.leftover:
+        problems.append(child.leftover[-1])
+    raise DbtFailed(f"dbt {command} failed (exit code {child.returncode})", problems)
 
 
-def _first_lines(text: str, count: int) -> list[str]:
+def first_lines(text: str, count: int) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()][:count]
 
 

@@ -20,17 +20,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from expansion_signals.config import SlackSettings
-from expansion_signals.dbt import BuildOptions, DbtFailed, dbt_args
-from expansion_signals.project import duckdb_path, target_dir, work_dir
-from expansion_signals.warehouse import is_duckdb_lock_conflict, warehouse_busy
+from expansion_signals.dbt import BuildOptions, DbtFailed, first_lines, spawn_dbt
+from expansion_signals.project import duckdb_path, target_dir
+from expansion_signals.warehouse import warehouse_busy
 
 LAG_VAR = "expansion_freshness_lag_hours"
 STOPS = ("error", "runtime error")
@@ -80,25 +77,12 @@ def check_sources(options: BuildOptions, now: datetime | None = None) -> list[So
                        select=("source:raw",), exclude=(), full_refresh=False)
     results = target_dir() / "sources.json"
     results.unlink(missing_ok=True)
-    env = {**os.environ, "EXPANSION_DUCKDB_PATH": str(duckdb_path())}
-    read_fd, write_fd = os.pipe()
-    try:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "expansion_signals.dbt_child", "--events-fd", str(write_fd),
-             "--", *dbt_args("source freshness", measured)],
-            cwd=work_dir(), env=env, pass_fds=(write_fd,),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-    finally:
-        os.close(write_fd)
-    with os.fdopen(read_fd, encoding="utf-8", errors="replace") as events:
-        locked = any('"locked"' in line for line in events)
-    output = child.communicate()[0] or ""
-    if locked or is_duckdb_lock_conflict(output):
+    child = spawn_dbt("source freshness", measured, quiet=True)
+    if child.locked_out:
         raise warehouse_busy(duckdb_path())
-    if not results.exists():
-        last = [line.strip() for line in output.splitlines() if line.strip()][-1:]
-        raise DbtFailed("dbt source freshness could not run", last)
+    if not results.exists():  # dbt measured nothing (a status of error still writes it)
+        reason = first_lines(child.end.get("error") or "", 1) or child.leftover[-1:]
+        raise DbtFailed("dbt source freshness could not run", reason)
     return _read(results, lag)
 
 
