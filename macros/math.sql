@@ -91,3 +91,14 @@
         else 'medium'
     end
 {%- endmacro %}
+
+{#- A month's effective price per unit used (usage_efficiency): the committed units at
+    unit_price plus the units over the commitment at overage_unit_price, over the units
+    used; null when none were used. -#}
+{% macro effective_unit_price(used, committed, unit_price='unit_price',
+                              overage_unit_price='overage_unit_price') -%}
+    {{ safe_divide(
+        committed ~ ' * ' ~ unit_price ~ ' + case when ' ~ used ~ ' > ' ~ committed
+        ~ ' then (' ~ used ~ ' - ' ~ committed ~ ') * ' ~ overage_unit_price ~ ' else 0 end',
+        used) }}
+{%- endmacro %}

@@ -108,14 +108,10 @@ priced as (
     select
         *,
         {{ safe_divide('last_month_units_used', 'units_used_before') }} as usage_growth_ratio,
-        {{ safe_divide(
-            'last_month_units_committed * unit_price + case when last_month_units_used > last_month_units_committed'
-            ~ ' then (last_month_units_used - last_month_units_committed) * overage_unit_price else 0 end',
-            'last_month_units_used') }} as effective_unit_price,
-        {{ safe_divide(
-            'units_committed_before * unit_price + case when units_used_before > units_committed_before'
-            ~ ' then (units_used_before - units_committed_before) * overage_unit_price else 0 end',
-            'units_used_before') }} as effective_unit_price_before
+        {{ effective_unit_price('last_month_units_used', 'last_month_units_committed') }}
+            as effective_unit_price,
+        {{ effective_unit_price('units_used_before', 'units_committed_before') }}
+            as effective_unit_price_before
     from compared
 
 ),
