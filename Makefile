@@ -21,6 +21,7 @@ test: $(INSTALLED)
 	scripts/ensure-postgres.sh
 	scripts/ensure-chromium.sh
 	scripts/ensure-dialects.sh
+	scripts/ensure-java.sh
 	$(BIN)/ruff check expansion_signals dev tests bench setup.py
 	$(BIN)/pytest
 

@@ -62,7 +62,7 @@ from expansion_signals.types import (
     SignalRow,
     SignalState,
 )
-from expansion_signals.warehouse import Database, read_snapshot
+from expansion_signals.warehouse import Database, SparkDatabase, read_snapshot
 
 Checkpoint = Callable[[str], None]
 FLUSH_ROWS = 2000  # acknowledged Salesforce results kept in memory before a ledger write
@@ -134,7 +134,7 @@ class SyncRun:
         self.identities = list(identities)
         self.rebind = set(rebind)
         self.bound: list[str] = []
-        self.ledger = Ledger(db)
+        self.ledger = Ledger(db.ledger_db)
         self.settings = settings
         self.mapping = mapping
         self.preview = dry_run or (salesforce is None and slack is None)
@@ -146,7 +146,7 @@ class SyncRun:
         self.slack = None if self.preview or slack is None else SlackWriter(
             slack, mapping.slack_event_type, settings.retry,
             settings.slack.fallback_channel, settings.slack.ops_channel,
-            recipients=SlackRecipients(db, settings.slack_lookup_days),
+            recipients=SlackRecipients(db.ledger_db, settings.slack_lookup_days),
         )
         self.as_of = as_of
         self.checkpoint = checkpoint or (lambda name: None)
@@ -360,7 +360,7 @@ class SyncRun:
         (auth, the daily allocation) fails the run, as it does for the writes.
         """
         assert self.sf is not None and self.salesforce is not None
-        table = ReadbackTable(self.db)
+        table = ReadbackTable(self.db.ledger_db)
         since = table.watermark()
         table.ensure()
         try:
@@ -380,6 +380,8 @@ class SyncRun:
             records, self.mapping, self.ledger.signal_keys(signal_ids(records, self.mapping)),
             plays, now(), since)
         stored = table.store(self.run_id, rows, since, through)
+        if isinstance(self.db, SparkDatabase):
+            table.publish(self.db)
         self.ledger.log(self.run_id, [
             Operation("salesforce", "readback.opportunity", row.expansion_signal_id, "ok",
                       remote_id=row.opportunity_id, detail=row.stage_name) for row in stored

@@ -30,7 +30,7 @@ from expansion_signals.errors import RetryPolicy
 from expansion_signals.ledger import SCHEMA
 from expansion_signals.mapping import Mapping
 from expansion_signals.types import Play
-from expansion_signals.warehouse import Database
+from expansion_signals.warehouse import Database, SparkDatabase
 
 TABLE_NAME = "opportunity_readback"
 TABLE = f"{SCHEMA}.{TABLE_NAME}"
@@ -54,11 +54,12 @@ class Row(NamedTuple):
 
 
 COLUMNS = Row._fields
-DDL = f"""create table if not exists {TABLE} (
-    opportunity_id varchar primary key, expansion_signal_id varchar, account_id varchar,
-    motion varchar, stage_name varchar, is_closed boolean, is_won boolean,
-    amount double precision, created_at timestamp, close_date date,
-    last_modified_at timestamp, read_at timestamp)"""
+# The columns and their types, in Row's order.
+TYPES = ("varchar", "varchar", "varchar", "varchar", "varchar", "boolean", "boolean",
+         "double precision", "timestamp", "date", "timestamp", "timestamp")
+COLUMN_TYPES = ", ".join(f"{c} {t}" for c, t in zip(COLUMNS, TYPES, strict=True))
+KEYED = COLUMN_TYPES.replace(" varchar", " varchar primary key", 1)  # opportunity_id
+DDL = f"create table if not exists {TABLE} ({KEYED})"
 # Standard Opportunity fields, the same in every org; stage and close date follow the mapping.
 STANDARD_FIELDS = ("Id", "IsClosed", "IsWon", "Amount", "CreatedDate", "LastModifiedDate")
 
@@ -185,6 +186,13 @@ class ReadbackTable:
 
     def ensure(self) -> None:
         self.db.execute(DDL)
+
+    def publish(self, warehouse: SparkDatabase) -> None:
+        """Copy the table to a warehouse that keeps its ledger elsewhere (Spark), where
+        stg_opportunities reads it: whole, every run, so a copy a crash cut short is
+        mended by the next one."""
+        rows = self.db.execute(f"select {', '.join(COLUMNS)} from {TABLE}")
+        warehouse.replace_table(TABLE, COLUMN_TYPES, rows)
 
     def _changed(self, rows: Sequence[Row], since: datetime | None) -> list[Row]:
         """The rows not stored as they are. One equal to a stored row has its

@@ -1,14 +1,20 @@
 """The warehouse side of the sync: one connection, the mart it reads, the plays.
 
-DuckDB (the default target) or PostgreSQL (EXPANSION_TARGET=postgres, the
-EXPANSION_PG_* variables of profiles.yml). SQL here is written once with `?`
-placeholders and portable types; the PostgreSQL connection rewrites the
-placeholders. A DuckDB file has a single writer, so the sync opens it only
-after dbt has finished with it.
+The connection is the dbt target's, read from profiles.yml: DuckDB (the
+default target), PostgreSQL or Spark (dbt-spark's session method). SQL here is
+written once with `?` placeholders and portable types; each connection spells
+them its own way. A DuckDB file has a single writer, so the sync opens it
+only after dbt has finished with it.
+
+The ledger needs transactions and row updates. Where the warehouse has them
+it lives there; Spark's own tables have neither, so on Spark the ledger is the
+DuckDB file the target names (`ledger_path`) and `Database.ledger_db` points at it.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from expansion_signals.profiles import ProfileError, target_output
-from expansion_signals.project import duckdb_path
+from expansion_signals.project import duckdb_path, work_dir
 from expansion_signals.talk_tracks import unknown_names
 from expansion_signals.types import ModelSettings, Play, SignalRow
 
@@ -56,11 +62,19 @@ def warehouse_busy(path: Path | str) -> WarehouseBusy:
 class Database:
     """A DB-API connection with `?` placeholders, autocommit, and explicit transactions."""
 
-    def __init__(self, connection: Any, dialect: str, description: str) -> None:
+    def __init__(
+        self, connection: Any, dialect: str, description: str, ledger: Database | None = None
+    ) -> None:
         self.connection = connection
         self.dialect = dialect
         self.description = description  # where it points, for messages (no password)
         self._in_transaction = False
+        self._ledger = ledger
+
+    @property
+    def ledger_db(self) -> Database:
+        """Where the sync keeps its ledger: this warehouse, unless it cannot hold one."""
+        return self._ledger or self
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.dialect == "postgres" else sql
@@ -116,13 +130,52 @@ class Database:
         return bool(found and found[0][0])
 
     def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
         self.connection.close()
 
 
-def connect_duckdb(path: Path) -> Database:
+class SparkDatabase(Database):
+    """Spark SQL through a SparkSession: `?` markers are Spark's own positional
+    parameters, varchar is string, and there are no transactions (each
+    statement stands alone; the ledger is elsewhere)."""
+
+    TYPES = ((re.compile(r"\bdouble precision\b", re.IGNORECASE), "double"),
+             (re.compile(r"\bvarchar\b", re.IGNORECASE), "string"))
+
+    def _sql(self, sql: str) -> str:
+        for pattern, name in self.TYPES:
+            sql = pattern.sub(name, sql)
+        return sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        frame = self.connection.sql(self._sql(sql), args=list(params) if params else None)
+        return [tuple(row) for row in frame.collect()]
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        yield
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        return bool(self.connection.catalog.tableExists(f"{schema}.{table}"))
+
+    def replace_table(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+        """`table` becomes `rows` (columns: `name type, ...`), created as needed."""
+        schema = table.split(".")[0]
+        self.execute(f"create schema if not exists {schema}")
+        frame = self.connection.createDataFrame([tuple(r) for r in rows], self._sql(columns))
+        frame.write.mode("overwrite").saveAsTable(table)
+
+    def close(self) -> None:
+        # The session stays for the process (pyspark keeps one per JVM); the ledger closes.
+        if self._ledger is not None:
+            self._ledger.close()
+
+
+def connect_duckdb(path: Path, create: bool = False) -> Database:
     import duckdb
 
-    if not path.exists():
+    if not create and not path.exists():
         raise WarehouseError(f"no warehouse at {path}: run `expansion build` (or `expansion demo`)")
     try:
         connection = duckdb.connect(str(path))
@@ -172,10 +225,46 @@ def connect_warehouse(target: str | None = None) -> Database:
         raise WarehouseError(str(error)) from None
     if output.get("type") == "postgres":
         return _connect_postgres(output)
+    if output.get("type") == "spark":
+        return connect_spark(name, output)
     if output.get("type") != "duckdb":
-        raise WarehouseError(f"the sync reads DuckDB or PostgreSQL; target {name!r} is "
+        raise WarehouseError(f"the sync reads DuckDB, PostgreSQL or Spark; target {name!r} is "
                              f"{output.get('type')!r}")
     return connect_duckdb(duckdb_path())
+
+
+def _in_work_dir(path: str) -> Path:
+    return Path(path) if Path(path).is_absolute() else work_dir() / path
+
+
+def connect_spark(name: str, output: dict[str, Any]) -> SparkDatabase:
+    """A Spark output of the dbt profile, as dbt-spark's session method opens it (in the
+    work folder, where dbt runs), with its ledger in the DuckDB file `ledger_path`."""
+    method = output.get("method")
+    if method != "session":
+        raise WarehouseError(f"target {name!r} connects to Spark by {method!r}; the sync reads "
+                             "Spark through the session method (method: session)")
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise WarehouseError(f"target {name!r} is Spark and pyspark is not installed: "
+                             "pip install 'expansion-signals[spark]'") from None
+    ledger_path = _in_work_dir(str(output.get("ledger_path") or "spark-ledger.duckdb"))
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in (output.get("server_side_parameters") or {}).items():
+        builder = builder.config(key, str(value))
+    here = Path.cwd()
+    os.chdir(work_dir())  # relative paths in the parameters mean what they mean to dbt
+    try:
+        session = builder.getOrCreate()
+    except Exception as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise WarehouseError(f"cannot start Spark for target {name!r}: {first}") from None
+    finally:
+        os.chdir(here)
+    session.sparkContext.setLogLevel("ERROR")
+    ledger = connect_duckdb(ledger_path, create=True)
+    return SparkDatabase(session, "spark", f"Spark ({name}), ledger {ledger_path}", ledger)
 
 
 def _date(value: Any) -> date:

@@ -28,6 +28,15 @@
         incremental_strategy='delete+insert',
         unique_key=unique_key,
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where date_day < " ~ (window_start or panel_start()) ~ " or date_day > " ~ as_of_date()
+        post_hook=delete_rows_hook("date_day < " ~ (window_start or panel_start()) ~ " or date_day > " ~ as_of_date())
     ) }}
+{%- endmacro %}
+
+{#- A post-hook that deletes the rows matching `condition` from the model
+    (delete_rows, for adapters without DELETE too). -#}
+{% macro delete_rows_hook(condition) -%}
+    {%- if '"' in condition -%}
+        {%- do exceptions.raise_compiler_error('delete_rows_hook: the condition cannot hold a double quote: ' ~ condition) -%}
+    {%- endif -%}
+    {{- return('{{ delete_rows(this, "' ~ condition ~ '") }}') -}}
 {%- endmacro %}

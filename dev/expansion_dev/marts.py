@@ -13,25 +13,23 @@ from typing import Any
 from expansion_signals.project import seeds_dir
 
 DEFAULT_SLA_DAYS = 14
-SYNC_MARTS_DDL = (
-    "create schema if not exists marts",
-    "drop table if exists marts.expansion_signals",
-    """create table marts.expansion_signals (
-        signal_id varchar, account_id varchar, crm_account_id varchar, account_name varchar,
-        play_id varchar, motion varchar, product varchar, episode_start date, as_of date,
-        urgency varchar, close_path varchar, owner_role varchar, owner_email varchar,
-        sla_due_on date, signal_count integer, compound boolean, days_to_renewal integer,
-        evidence varchar, signal_categories integer, priority_score double precision,
-        priority_rank integer, responsible_role varchar, responsible_email varchar,
-        informed_emails varchar, held_until date)""",
-    "drop table if exists marts.sync_plays",
-    """create table marts.sync_plays (
-        play_id varchar, motion varchar, description varchar, sla_days integer,
-        collateral varchar, opens_opportunity boolean, talk_track varchar)""",
-    "drop table if exists marts.sync_settings",
-    """create table marts.sync_settings (
-        as_of date, cooldown_days integer, default_sla_days integer, history_days integer)""",
-)
+# The marts the sync reads: their columns and portable types.
+SYNC_MARTS: dict[str, str] = {
+    "expansion_signals": """signal_id varchar, account_id varchar, crm_account_id varchar,
+        account_name varchar, play_id varchar, motion varchar, product varchar,
+        episode_start date, as_of date, urgency varchar, close_path varchar, owner_role varchar,
+        owner_email varchar, sla_due_on date, signal_count integer, compound boolean,
+        days_to_renewal integer, evidence varchar, signal_categories integer,
+        priority_score double precision, priority_rank integer, responsible_role varchar,
+        responsible_email varchar, informed_emails varchar, held_until date""",
+    "sync_plays": """play_id varchar, motion varchar, description varchar, sla_days integer,
+        collateral varchar, opens_opportunity boolean, talk_track varchar""",
+    "sync_settings": """as_of date, cooldown_days integer, default_sla_days integer,
+        history_days integer""",
+}
+SYNC_MARTS_DDL = ("create schema if not exists marts",) + tuple(
+    statement for table, columns in SYNC_MARTS.items() for statement in (
+        f"drop table if exists marts.{table}", f"create table marts.{table} ({columns})"))
 
 
 def seed_plays() -> list[tuple[Any, ...]]:

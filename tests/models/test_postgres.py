@@ -3,7 +3,6 @@ and its marts agree with DuckDB's, row for row."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import asdict
@@ -13,6 +12,7 @@ import pytest
 from expansion_signals.backtest import BacktestOptions, run_backtest, store
 from expansion_signals.dbt import BuildOptions, run_dbt
 from expansion_signals.warehouse import connect_duckdb, connect_warehouse
+from tests.support.marts import MARTS, mart_columns, normalise
 from tests.support.postgres import copy_raw_tables, postgres_cluster
 
 from .conftest import Warehouse
@@ -38,32 +38,15 @@ def postgres_build(built_warehouse: Warehouse, monkeypatch_session):
             os.environ.update(saved)
 
 
-def _normalise(row: tuple, evidence_index: int | None) -> tuple:
-    values = list(row)
-    for i, value in enumerate(values):
-        if isinstance(value, float):
-            values[i] = round(value, 6)
-    if evidence_index is not None and values[evidence_index] is not None:
-        # 1.0 and 1 are the same JSON number; adapters print doubles differently
-        evidence = json.loads(values[evidence_index], parse_int=float)
-        values[evidence_index] = json.dumps(evidence, sort_keys=True)
-    return tuple(values)
-
-
-@pytest.mark.parametrize("mart", ["expansion_signals", "account_health", "play_performance",
-                                  "expansion_ready_accounts", "sync_plays", "sync_settings",
-                                  "nrr_by_motion", "expansion_efficiency", "play_funnel",
-                                  "signal_volume", "model_thresholds", "expansion_calendar"])
+@pytest.mark.parametrize("mart", MARTS)
 def test_postgres_marts_equal_duckdb(postgres_build, built_warehouse: Warehouse, mart: str):
-    columns = [r[0] for r in built_warehouse.query(
-        "select column_name from information_schema.columns "
-        "where table_schema = 'marts' and table_name = ? order by ordinal_position", [mart])]
+    columns = mart_columns(built_warehouse.query, mart)
     evidence_index = columns.index("evidence") if "evidence" in columns else None
     select = f"select {', '.join(columns)} from marts.{mart}"
-    duckdb_rows = {_normalise(r, evidence_index) for r in built_warehouse.query(select)}
+    duckdb_rows = {normalise(r, evidence_index) for r in built_warehouse.query(select)}
     with postgres_build.cursor() as cursor:
         cursor.execute(select)
-        postgres_rows = {_normalise(r, evidence_index) for r in cursor.fetchall()}
+        postgres_rows = {normalise(r, evidence_index) for r in cursor.fetchall()}
     assert duckdb_rows
     assert postgres_rows == duckdb_rows
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -14,7 +15,13 @@ import pytest
 from expansion_dev.emulators import clients
 from expansion_dev.emulators.salesforce import SalesforceEmulator
 from expansion_dev.emulators.slack import SlackEmulator
-from expansion_dev.marts import rank_per_owner, write_sync_marts
+from expansion_dev.marts import (
+    DEFAULT_SLA_DAYS,
+    SYNC_MARTS,
+    rank_per_owner,
+    seed_plays,
+    write_sync_marts,
+)
 from slack_sdk import WebClient
 
 from expansion_signals.config import SalesforceSettings, SlackSettings, SyncSettings
@@ -23,8 +30,19 @@ from expansion_signals.engine import Checkpoint, RunResult, SyncRun
 from expansion_signals.errors import RetryPolicy
 from expansion_signals.ledger import Ledger
 from expansion_signals.mapping import load_mapping
+from expansion_signals.profiles import target_output
 from expansion_signals.types import SignalRow
-from expansion_signals.warehouse import SIGNAL_COLUMNS, connect_duckdb, split_emails
+from expansion_signals.warehouse import (
+    SIGNAL_COLUMNS,
+    Database,
+    SparkDatabase,
+    connect_duckdb,
+    connect_postgres,
+    connect_spark,
+    split_emails,
+)
+from tests.support.postgres import PostgresServer, postgres_cluster
+from tests.support.spark import SparkHome
 
 AS_OF = date(2026, 11, 24)
 OWNER = "ana@example.com"
@@ -86,18 +104,107 @@ class Mart:
             if rows:
                 marks = ", ".join(["?"] * len(SIGNAL_COLUMNS))
                 con.executemany(
-                    f"insert into marts.expansion_signals values ({marks})",
-                    [[r[c] for c in SIGNAL_COLUMNS] for r in rank_per_owner(rows)],
-                )
+                    f"insert into marts.expansion_signals values ({marks})", mart_values(rows))
         finally:
             con.close()
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """SQL on the ledger's database (here the warehouse file itself)."""
         con = duckdb.connect(str(self.path))
         try:
             return con.execute(sql, params or []).fetchall()
         finally:
             con.close()
+
+    def connect(self) -> Database:
+        """The warehouse as the sync opens it."""
+        return connect_duckdb(self.path)
+
+
+def mart_values(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[r[c] for c in SIGNAL_COLUMNS] for r in rank_per_owner(rows)]
+
+
+@dataclass
+class SparkMart(Mart):
+    """The marts in Spark (a session in this process), the ledger in the DuckDB file `path`,
+    as the spark target of profiles.yml keeps them."""
+
+    session: Any = None
+
+    def write(self, rows: list[dict[str, Any]], cooldown_days: int = 30) -> None:
+        db = self.connect()
+        try:
+            as_of = max((r["as_of"] for r in rows), default=AS_OF)
+            settings = [(as_of, cooldown_days, DEFAULT_SLA_DAYS, 400)]
+            for table, values in (("expansion_signals", mart_values(rows)),
+                                  ("sync_plays", seed_plays()), ("sync_settings", settings)):
+                db.replace_table(f"marts.{table}", SYNC_MARTS[table], values)
+        finally:
+            db.close()
+
+    def connect(self) -> SparkDatabase:
+        return SparkDatabase(self.session, "spark", "Spark (tests)",
+                             connect_duckdb(self.path, create=True))
+
+
+@dataclass
+class PostgresMart(Mart):
+    """The marts and the ledger in a PostgreSQL database."""
+
+    server: PostgresServer | None = None
+
+    def write(self, rows: list[dict[str, Any]], cooldown_days: int = 30) -> None:
+        db = self.connect()
+        try:
+            as_of = max((r["as_of"] for r in rows), default=AS_OF)
+            write_sync_marts(db.execute, as_of, cooldown_days=cooldown_days)
+            db.insert_rows("insert into marts.expansion_signals", mart_values(rows))
+        finally:
+            db.close()
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        db = self.connect()
+        try:
+            return db.execute(sql, params or [])
+        finally:
+            db.close()
+
+    def connect(self) -> Database:
+        assert self.server is not None
+        return connect_postgres(self.server.env())
+
+
+ENGINES = ("duckdb", "postgres", "spark")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    with postgres_cluster() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One Spark session for the process, with its tables under a temporary folder."""
+    home = SparkHome(tmp_path_factory.mktemp("spark-sync"))
+    _, output = target_output("spark", {**os.environ, **home.env()})
+    db = connect_spark("spark", output)
+    db.close()
+    return db.connection
+
+
+def engine_mart(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Mart:
+    """An empty warehouse on `engine`, the ledger gone."""
+    if engine == "postgres":
+        found: Mart = PostgresMart(tmp_path / "unused", request.getfixturevalue("postgres_server"))
+        found.query("drop schema if exists expansion_sync cascade")
+    elif engine == "spark":
+        found = SparkMart(tmp_path / "ledger.duckdb", request.getfixturevalue("spark_session"))
+    else:
+        found = Mart(tmp_path / "warehouse.duckdb")
+    found.write([])
+    return found
 
 
 @pytest.fixture
@@ -175,7 +282,7 @@ def run_sync(
         accept_volume: bool = False,
         **overrides: Any,
     ) -> RunResult:
-        db = connect_duckdb(mart.path)
+        db = mart.connect()
         try:
             return SyncRun(
                 db,
@@ -195,8 +302,8 @@ def run_sync(
 
 
 def ledger_states(mart: Mart) -> dict[str, Any]:
-    db = connect_duckdb(mart.path)
+    db = mart.connect()
     try:
-        return Ledger(db).load_states()
+        return Ledger(db.ledger_db).load_states()
     finally:
         db.close()

@@ -13,14 +13,13 @@ from expansion_signals.ledger import Ledger, LockHeld
 from expansion_signals.mapping import load_mapping
 from expansion_signals.readback import ReadBack
 from expansion_signals.warehouse import SIGNAL_COLUMNS, Database, connect_postgres
-from tests.support.postgres import PostgresServer, postgres_cluster
+from tests.support.postgres import PostgresServer
 from tests.sync.conftest import AS_OF, OWNER, signal_row
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[PostgresServer]:
-    with postgres_cluster() as found:
-        yield found
+@pytest.fixture
+def server(postgres_server: PostgresServer) -> PostgresServer:
+    return postgres_server
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='signal_id',
-        post_hook="delete from {{ this }} where seen_on < " ~ history_start()
-            ~ " or seen_on > " ~ as_of_date()
+        post_hook=delete_rows_hook("seen_on < " ~ history_start()
+            ~ " or seen_on > " ~ as_of_date())
     )
 }}
 {#- How each signal looked the last day it fired: its account's compound flag

@@ -4,8 +4,8 @@
         incremental_strategy='delete+insert',
         unique_key=['account_id', 'play_id', 'product'],
         on_schema_change='sync_all_columns',
-        post_hook="delete from {{ this }} where last_fired_on < " ~ history_start()
-            ~ " or last_fired_on > " ~ as_of_date()
+        post_hook=delete_rows_hook("last_fired_on < " ~ history_start()
+            ~ " or last_fired_on > " ~ as_of_date())
     )
 }}
 {#- Fired days of one key belong to one episode while the gap between
