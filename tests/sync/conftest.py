@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -131,8 +132,12 @@ class SparkMart(Mart):
     as the spark target of profiles.yml keeps them."""
 
     session: Any = None
+    written: Any = None  # what the marts hold now: writing the same again is skipped
 
     def write(self, rows: list[dict[str, Any]], cooldown_days: int = 30) -> None:
+        if self.written == (rows, cooldown_days):
+            return
+        self.written = (copy.deepcopy(rows), cooldown_days)
         db = self.connect()
         try:
             as_of = max((r["as_of"] for r in rows), default=AS_OF)
