@@ -22,7 +22,7 @@ test: $(INSTALLED)
 	scripts/ensure-chromium.sh
 	scripts/ensure-dialects.sh
 	scripts/ensure-java.sh
-	$(BIN)/ruff check expansion_signals dev tests bench setup.py
+	$(BIN)/ruff check expansion_signals dev tests bench orchestration setup.py
 	$(BIN)/pytest
 
 bench-models: $(INSTALLED)
