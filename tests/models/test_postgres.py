@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from dataclasses import asdict
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from expansion_signals.backtest import BacktestOptions, run_backtest, store
 from expansion_signals.dbt import BuildOptions, run_dbt
 from expansion_signals.warehouse import connect_duckdb, connect_warehouse
-from tests.support.marts import MARTS, mart_columns, normalise
+from tests.support.marts import MARTS, mart_columns, normalise, record_build_time
 from tests.support.postgres import copy_raw_tables, postgres_cluster
 
 from .conftest import Warehouse
@@ -26,8 +27,11 @@ def postgres_build(built_warehouse: Warehouse, monkeypatch_session):
         os.environ.update(server.env())
         try:
             # dbt build runs every model, data test and unit test on PostgreSQL
+            started = time.monotonic()
             run_dbt("build", BuildOptions(as_of=built_warehouse.as_of, target="postgres",
                                           full_refresh=True))
+            record_build_time("postgres", "full dbt build (every model, seed, data and unit "
+                              "test)", time.monotonic() - started)
             conn = server.connect()
             try:
                 yield conn

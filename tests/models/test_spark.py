@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from expansion_signals.dbt import BuildOptions, run_dbt
-from tests.support.marts import MARTS, mart_columns, normalise
+from tests.support.marts import MARTS, mart_columns, normalise, record_build_time
 from tests.support.spark import SparkHome, spark_env
 
 from .conftest import Warehouse
@@ -42,7 +42,8 @@ def spark_build(built_warehouse: Warehouse, tmp_path_factory) -> SparkHome:
         run_dbt("run", BuildOptions(as_of=built_warehouse.as_of, target="spark",
                                     select=AGAIN))
         again = time.monotonic() - started
-    print(f"\nSpark: full build {full:.0f} s, {len(AGAIN)} incremental models again {again:.0f} s")
+    record_build_time("spark", "full dbt build (every model, seed, data and unit test)", full)
+    record_build_time("spark", f"dbt run of {len(AGAIN)} incremental models again", again)
     return home
 
 

@@ -6,6 +6,7 @@ models' tests, the report's) shares the one build.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +18,7 @@ from expansion_dev.demo_data import GeneratorOptions, generate
 
 from expansion_signals.dbt import BuildOptions, run_dbt
 from expansion_signals.project import seeds_dir
+from tests.support.marts import record_build_time
 
 AS_OF = date(2026, 11, 24)
 SMALL = GeneratorOptions(accounts=150, days=400, as_of=AS_OF, seed=7, events=300_000)
@@ -48,7 +50,10 @@ def generated_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
 @pytest.fixture(scope="session")
 def built_warehouse(generated_warehouse: Warehouse, monkeypatch_session) -> Warehouse:
     monkeypatch_session.setenv("EXPANSION_DUCKDB_PATH", str(generated_warehouse.path))
+    started = time.monotonic()
     run_dbt("build", BuildOptions(as_of=AS_OF, full_refresh=True))
+    record_build_time("duckdb", "full dbt build (every model, seed, data and unit test)",
+                      time.monotonic() - started)
     return generated_warehouse
 
 

@@ -28,3 +28,14 @@ def mart_columns(query, mart: str) -> list[str]:
     return [r[0] for r in query(
         "select column_name from information_schema.columns "
         "where table_schema = 'marts' and table_name = ? order by ordinal_position", [mart])]
+
+
+def record_build_time(engine: str, what: str, seconds: float) -> None:
+    """One line in .ci/artifacts/build_times.txt: how long an engine took to build the test
+    data set (CI keeps the file; the figures are for people, no test reads them)."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / ".ci" / "artifacts" / "build_times.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(f"{engine}\t{what}\t{seconds:.0f} s\n")
