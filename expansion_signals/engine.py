@@ -31,7 +31,14 @@ from expansion_signals.binding import BindingMismatch, Identity
 from expansion_signals.config import SyncSettings
 from expansion_signals.connections import SalesforceConnection
 from expansion_signals.errors import SyncAborted, describe
-from expansion_signals.ledger import Ledger, LockHeld, SlackRecipients, now
+from expansion_signals.ledger import (
+    DELIVERY_COLUMNS,
+    SCHEMA,
+    Ledger,
+    LockHeld,
+    SlackRecipients,
+    now,
+)
 from expansion_signals.mapping import Mapping
 from expansion_signals.plan import (
     Plan,
@@ -40,7 +47,14 @@ from expansion_signals.plan import (
     plan_sync,
     volume_check,
 )
-from expansion_signals.readback import ReadBack, ReadbackTable, fetch, signal_ids, to_rows
+from expansion_signals.readback import (
+    TABLE_NAME,
+    ReadBack,
+    ReadbackTable,
+    fetch,
+    signal_ids,
+    to_rows,
+)
 from expansion_signals.salesforce_writer import (
     RecordResult,
     SalesforceWriter,
@@ -180,6 +194,7 @@ class SyncRun:
         try:
             self.ledger.start_run(self.run_id, self.mode, self.as_of)
             plan = self._run()
+            self._publish()
             status = PREVIEW if self.preview else (
                 HELD if self.held else PARTIAL if self.failures else OK)
             self.checkpoint("run.finishing")
@@ -352,6 +367,17 @@ class SyncRun:
 
     # --- the read-back -------------------------------------------------------------------
 
+    def _publish(self) -> None:
+        """Where the ledger is not in the warehouse (Spark), copy what the models read of it
+        into the warehouse, whole: which signals were delivered with their SLA dates, and the
+        Opportunities read back. A copy a crash cut short is redone by the next run."""
+        if self.preview or not isinstance(self.db, SparkDatabase):
+            return
+        self.db.replace_table(f"{SCHEMA}.signal_state", DELIVERY_COLUMNS,
+                              self.ledger.deliveries())
+        if self.ledger.db.table_exists(SCHEMA, TABLE_NAME):
+            ReadbackTable(self.ledger.db).publish(self.db)
+
     def _read_back(self, plays: dict[str, Play]) -> None:
         """The Opportunities the sync opened, as they stand in Salesforce, into the warehouse.
 
@@ -380,8 +406,6 @@ class SyncRun:
             records, self.mapping, self.ledger.signal_keys(signal_ids(records, self.mapping)),
             plays, now(), since)
         stored = table.store(self.run_id, rows, since, through)
-        if isinstance(self.db, SparkDatabase):
-            table.publish(self.db)
         self.ledger.log(self.run_id, [
             Operation("salesforce", "readback.opportunity", row.expansion_signal_id, "ok",
                       remote_id=row.opportunity_id, detail=row.stage_name) for row in stored

@@ -56,6 +56,9 @@ from expansion_signals.warehouse import Database
 SCHEMA = "expansion_sync"
 LOCK_NAME = "sync"
 STATE_COLUMNS = tuple(f.name for f in fields(SignalState))
+# What the models read of signal_state (stg_sync_deliveries, play_funnel).
+DELIVERY_COLUMNS = "signal_id varchar, sf_signal_id varchar, slack_ts varchar, sla_due date"
+DELIVERY_NAMES = ", ".join(column.split()[0] for column in DELIVERY_COLUMNS.split(", "))
 DDL = (
     f"create schema if not exists {SCHEMA}",
     f"""create table if not exists {SCHEMA}.signal_state (
@@ -311,6 +314,10 @@ class Ledger:
         return [Operation(*r) for r in rows]
 
     # --- signal state --------------------------------------------------------------------
+
+    def deliveries(self) -> list[tuple[Any, ...]]:
+        """signal_state's DELIVERY_COLUMNS, every row."""
+        return self.db.execute(f"select {DELIVERY_NAMES} from {SCHEMA}.signal_state")
 
     def load_states(self) -> dict[str, SignalState]:
         rows = self.db.execute(f"select {', '.join(STATE_COLUMNS)} from {SCHEMA}.signal_state")

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from expansion_signals.ledger import Ledger
+from expansion_signals.ledger import DELIVERY_NAMES, Ledger
 from expansion_signals.readback import COLUMNS, TABLE
 from tests.sync.conftest import AS_OF, ENGINES, OWNER, Mart, engine_mart, signal_row
 
@@ -66,10 +66,12 @@ def assert_exactly_once(mart, salesforce_emulator, slack_emulator, rows: list[di
         ledger = Ledger(db.ledger_db)
         states = ledger.load_states()
         assert ledger.pending_intents() == []
-        if db.ledger_db is not db:  # the models read the read-back in the warehouse
+        if db.ledger_db is not db:  # what the models read of the ledger is in the warehouse
             published = db.execute(f"select {', '.join(COLUMNS)} from {TABLE}")
             kept = db.ledger_db.execute(f"select {', '.join(COLUMNS)} from {TABLE}")
             assert published and sorted(published) == sorted(kept)
+            delivered = db.execute(f"select {DELIVERY_NAMES} from expansion_sync.signal_state")
+            assert sorted(delivered) == sorted(ledger.deliveries()) and len(delivered) >= len(ids)
     finally:
         db.close()
     posted = {m["ts"] for m in slack_emulator.messages()}
