@@ -350,9 +350,9 @@ def test_output_into_a_reader_that_stops_early_ends_quietly(built):
     (["build", "--as-of", "2026-02-30"],
      r"error: argument --as-of: not a date: '2026-02-30'; give it as YYYY-MM-DD, .*"),
     (["build", "--target", "nowhere"],
-     r"error: unknown target 'nowhere': profiles\.yml has duckdb, postgres"),
+     r"error: unknown target 'nowhere': profiles\.yml has duckdb, postgres, spark"),
     (["show", "--target", "nowhere"],
-     r"error: unknown target 'nowhere': profiles\.yml has duckdb, postgres"),
+     r"error: unknown target 'nowhere': profiles\.yml has duckdb, postgres, spark"),
     (["sync", "--target", "nowhere"], r"error: unknown target 'nowhere'.*"),
     (["demo", "--target", "postgres"], r"error: --target postgres: the demo writes its data "
                                        r"into DuckDB; .*"),
