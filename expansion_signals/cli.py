@@ -82,7 +82,7 @@ def _add_as_of(parser: argparse.ArgumentParser, what: str = "evaluation date") -
 
 def _add_target(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--target", default=None, metavar="NAME",
-                        help=f"{what}, an output of profiles.yml: duckdb or postgres "
+                        help=f"{what}, an output of profiles.yml: duckdb, postgres or spark "
                              "(default: EXPANSION_TARGET, else duckdb)")
 
 
@@ -363,11 +363,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def _check_sync_reads(target: str | None) -> None:
     kind = _target_type(target)
-    if kind not in ("duckdb", "postgres"):
-        raise BadArguments(f"the sync reads DuckDB or PostgreSQL, and target "
+    if kind not in ("duckdb", "postgres", "spark"):
+        raise BadArguments(f"the sync reads DuckDB, PostgreSQL or Spark, and target "
                            f"{target or os.environ.get('EXPANSION_TARGET')!r} is {kind}: "
-                           "build it with `expansion build`, sync from a duckdb or postgres "
-                           "target")
+                           "build it with `expansion build`, sync from a duckdb, postgres or "
+                           "spark target")
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -71,10 +71,7 @@ def check_built(db: Database) -> None:
 
 
 def _has_column(db: Database, schema: str, table: str, column: str) -> bool:
-    found = db.execute(
-        "select count(*) from information_schema.columns where table_schema = ? "
-        "and table_name = ? and column_name = ?", [schema, table, column])
-    return bool(found and found[0][0])
+    return column.lower() in db.columns(schema, table)
 
 
 def check_owner(db: Database, owner: str) -> str:

@@ -192,10 +192,7 @@ def _plain(value: Any) -> Any:
 
 
 def _columns(db: Database, table: str) -> set[str]:
-    schema, name = table.split(".")
-    return {str(row[0]).lower() for row in db.execute(
-        "select column_name from information_schema.columns where table_schema = ? "
-        "and table_name = ?", [schema, name])}
+    return db.columns(*table.split("."))
 
 
 def _check_columns(db: Database, table: str, row_type: type, remedy: str) -> None:

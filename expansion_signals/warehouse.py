@@ -129,6 +129,12 @@ class Database:
         )
         return bool(found and found[0][0])
 
+    def columns(self, schema: str, table: str) -> set[str]:
+        """The table's column names, lower case."""
+        return {str(row[0]).lower() for row in self.execute(
+            "select column_name from information_schema.columns where table_schema = ? "
+            "and table_name = ?", [schema, table])}
+
     def close(self) -> None:
         if self._ledger is not None:
             self._ledger.close()
@@ -158,6 +164,11 @@ class SparkDatabase(Database):
 
     def table_exists(self, schema: str, table: str) -> bool:
         return bool(self.connection.catalog.tableExists(f"{schema}.{table}"))
+
+    def columns(self, schema: str, table: str) -> set[str]:
+        if not self.table_exists(schema, table):
+            return set()
+        return {c.name.lower() for c in self.connection.catalog.listColumns(f"{schema}.{table}")}
 
     def replace_table(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
         """`table` becomes `rows` (columns: `name type, ...`), created as needed."""
@@ -237,6 +248,25 @@ def _in_work_dir(path: str) -> Path:
     return Path(path) if Path(path).is_absolute() else work_dir() / path
 
 
+@contextmanager
+def _jvm_output_to(path: Path) -> Iterator[None]:
+    """The JVM pyspark starts inherits this process's stdout and stderr: while it starts,
+    point them at Spark's log file, so its start-up lines and warnings land there and
+    not among what the command prints."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    saved = [os.dup(1), os.dup(2)]
+    with path.open("ab") as log:
+        try:
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
 def connect_spark(name: str, output: dict[str, Any]) -> SparkDatabase:
     """A Spark output of the dbt profile, as dbt-spark's session method opens it (in the
     work folder, where dbt runs), with its ledger in the DuckDB file `ledger_path`."""
@@ -256,10 +286,12 @@ def connect_spark(name: str, output: dict[str, Any]) -> SparkDatabase:
     here = Path.cwd()
     os.chdir(work_dir())  # relative paths in the parameters mean what they mean to dbt
     try:
-        session = builder.getOrCreate()
+        with _jvm_output_to(work_dir() / "logs" / "spark.log"):
+            session = builder.getOrCreate()
     except Exception as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise WarehouseError(f"cannot start Spark for target {name!r}: {first}") from None
+        raise WarehouseError(f"cannot start Spark for target {name!r}: {first} "
+                             f"(Spark's log: {work_dir() / 'logs' / 'spark.log'})") from None
     finally:
         os.chdir(here)
     session.sparkContext.setLogLevel("ERROR")

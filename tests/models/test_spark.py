@@ -9,7 +9,11 @@ every row they hold, and their tables must still be DuckDB's.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -24,6 +28,7 @@ from .conftest import Warehouse
 # window pruned after), an account and day panel, a composite key that is not
 # a date, and the signal episodes and their context (keys, and the pruning of
 # episodes that left the window).
+EXPANSION = Path(sys.executable).parent / "expansion"
 AGAIN = ("int_usage_daily", "int_account_days", "int_department_first_usage",
          "int_signal_episodes", "int_signal_context")
 
@@ -91,3 +96,23 @@ def test_spark_marts_equal_duckdb(spark_build: SparkHome, built_warehouse: Wareh
     }
     assert duckdb_rows
     assert spark_rows == duckdb_rows
+
+
+def test_the_commands_read_the_spark_build(spark_build: SparkHome, built_warehouse: Warehouse):
+    """The sync's preview, the work queue and the report, as a user runs them on Spark: the
+    loop past the mart, with Spark's start-up lines kept out of what they print."""
+    env = {**os.environ, **spark_build.env(), "EXPANSION_WORK_DIR": str(spark_build.root)}
+    for name in ("SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN", "SLACK_BOT_TOKEN"):
+        env.pop(name, None)
+    expected = built_warehouse.scalar("select count(*) from marts.expansion_signals")
+    outputs = {}
+    for command in (["sync", "--dry-run"], ["show"], ["report"]):
+        done = subprocess.run([str(EXPANSION), *command], env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, (command, done.stderr[-2000:])
+        assert "WARN" not in done.stdout + done.stderr and "log4j" not in done.stderr
+        outputs[command[0]] = done.stdout
+    assert f"{expected} signals in the mart on {built_warehouse.as_of}" in outputs["sync"]
+    assert "Expansion-ready accounts:" in outputs["show"]
+    assert (spark_build.root / "report.html").stat().st_size > 10_000
+    assert (spark_build.root / "logs" / "spark.log").exists()
