@@ -397,3 +397,31 @@ def test_docs_point_only_at_files_in_the_repository():
                      encoding="utf-8", errors="replace").splitlines(), 1)
                  if outside.search(line)]
     assert offenders == []
+
+
+def test_a_target_the_sync_cannot_read_stops_before_the_build(tmp_path, monkeypatch, capsys):
+    """A Snowflake output builds with dbt, but `expansion run` would stop at the sync: it says
+    so before building anything."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "dbt_project.yml").symlink_to(CHECKOUT / "dbt_project.yml")
+    (project / "profiles.yml").write_text((CHECKOUT / "profiles.yml").read_text() + """
+    snowflake:
+      type: snowflake
+      account: example
+      user: someone
+      password: "{{ env_var('SNOWFLAKE_PASSWORD', '') }}"
+      database: analytics
+      warehouse: transforming
+      schema: expansion
+""")
+    monkeypatch.setenv("EXPANSION_PROJECT_DIR", str(project))
+    monkeypatch.setenv("EXPANSION_WORK_DIR", str(tmp_path))
+    code = cli.main(["run", "--target", "snowflake", "--skip-freshness"])
+    err = capsys.readouterr().err
+    assert code == exit_codes.BAD_INPUT
+    assert one_error_line(err) == (
+        "error: the sync reads DuckDB, PostgreSQL or Spark, and target 'snowflake' is "
+        "snowflake: build it with `expansion build`, sync from a duckdb, postgres or spark "
+        "target")
+    assert not (tmp_path / "target").exists()
