@@ -1,4 +1,4 @@
-"""Ten consecutive daily `expansion run`s on data whose signals outlast the window.
+"""Eight consecutive daily `expansion run`s on data whose signals outlast the window.
 
 A fifth of all API calls fail, one run is killed mid-write and run again, one
 day is a full refresh: every episode still has one record, one Opportunity,
@@ -14,11 +14,11 @@ from tests.support.replay import ReplayOptions, ReplayReport, replay
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> ReplayReport:
-    return replay(tmp_path_factory.mktemp("replay"), ReplayOptions(days=10))
+    return replay(tmp_path_factory.mktemp("replay"), ReplayOptions(days=8, kill_day=3, full_refresh_day=6))
 
 
 def test_every_day_ran_and_the_killed_run_was_killed(report: ReplayReport):
-    assert len({r.day for r in report.runs}) == 10
+    assert len({r.day for r in report.runs}) == 8
     killed = [r for r in report.runs if r.killed]
     assert len(killed) == 1
     finished = [r for r in report.runs if not r.killed]
