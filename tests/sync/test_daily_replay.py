@@ -14,7 +14,8 @@ from tests.support.replay import ReplayOptions, ReplayReport, replay
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> ReplayReport:
-    return replay(tmp_path_factory.mktemp("replay"), ReplayOptions(days=8, kill_day=3, full_refresh_day=6))
+    options = ReplayOptions(days=8, kill_day=3, full_refresh_day=6)
+    return replay(tmp_path_factory.mktemp("replay"), options)
 
 
 def test_every_day_ran_and_the_killed_run_was_killed(report: ReplayReport):
