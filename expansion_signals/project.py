@@ -61,8 +61,10 @@ def target_dir() -> Path:
 def duckdb_path() -> Path:
     """The warehouse file: EXPANSION_DUCKDB_PATH (relative to the work folder), else
     warehouse.duckdb in the work folder."""
-    configured = os.environ.get("EXPANSION_DUCKDB_PATH")
-    if not configured:
-        return work_dir() / "warehouse.duckdb"
-    path = Path(configured)
+    return in_work_dir(os.environ.get("EXPANSION_DUCKDB_PATH") or "warehouse.duckdb")
+
+
+def in_work_dir(path: str | Path) -> Path:
+    """A path as configured: absolute as given, else relative to the work folder."""
+    path = Path(path)
     return path if path.is_absolute() else work_dir() / path

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from expansion_signals.profiles import ProfileError, target_output
-from expansion_signals.project import duckdb_path, work_dir
+from expansion_signals.project import duckdb_path, in_work_dir, work_dir
 from expansion_signals.talk_tracks import unknown_names
 from expansion_signals.types import ModelSettings, Play, SignalRow
 
@@ -244,10 +244,6 @@ def connect_warehouse(target: str | None = None) -> Database:
     return connect_duckdb(duckdb_path())
 
 
-def _in_work_dir(path: str) -> Path:
-    return Path(path) if Path(path).is_absolute() else work_dir() / path
-
-
 @contextmanager
 def _jvm_output_to(path: Path) -> Iterator[None]:
     """The JVM pyspark starts inherits this process's stdout and stderr: while it starts,
@@ -279,7 +275,7 @@ def connect_spark(name: str, output: dict[str, Any]) -> SparkDatabase:
     except ImportError:
         raise WarehouseError(f"target {name!r} is Spark and pyspark is not installed: "
                              "pip install 'expansion-signals[spark]'") from None
-    ledger_path = _in_work_dir(str(output.get("ledger_path") or "spark-ledger.duckdb"))
+    ledger_path = in_work_dir(output.get("ledger_path") or "spark-ledger.duckdb")
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in (output.get("server_side_parameters") or {}).items():
         builder = builder.config(key, str(value))
