@@ -65,7 +65,8 @@ class SyncSettings:
     slack: SlackSettings = field(default_factory=SlackSettings)
     bulk_threshold: int = 2000  # more records than this for one object: Bulk API 2.0
     digest_threshold: int = 5  # more new signals than this for one owner: one digest
-    bulk_poll_seconds: float = 2.0
+    bulk_poll_seconds: float = 2.0  # the first look at a Bulk job; later looks wait longer
+    parallel_calls: int = 4  # sObject Collections calls in flight together
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lock_timeout_minutes: int = 120  # a lock older than this belongs to a dead run
     mapping_path: Path | None = None
@@ -182,6 +183,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> SyncSettings:
         bulk_threshold=_int(env, "EXPANSION_SYNC_BULK_THRESHOLD", 2000, minimum=1),
         digest_threshold=_int(env, "EXPANSION_SYNC_DIGEST_THRESHOLD", 5, minimum=1),
         bulk_poll_seconds=_float(env, "EXPANSION_SYNC_BULK_POLL_SECONDS", 2.0),
+        parallel_calls=_int(env, "EXPANSION_SYNC_PARALLEL_CALLS", 4, minimum=1),
         retry=RetryPolicy(
             attempts=_int(env, "EXPANSION_SYNC_RETRY_ATTEMPTS", 5, minimum=1),
             initial_wait=_float(env, "EXPANSION_SYNC_RETRY_WAIT_SECONDS", 0.5),

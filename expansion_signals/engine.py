@@ -154,7 +154,7 @@ class SyncRun:
         self.preview = dry_run or (salesforce is None and slack is None)
         self.sf = None if self.preview or salesforce is None else SalesforceWriter(
             salesforce, mapping, settings.retry, settings.bulk_threshold,
-            settings.bulk_poll_seconds,
+            settings.bulk_poll_seconds, settings.parallel_calls,
         )
         self.salesforce = salesforce
         self.slack = None if self.preview or slack is None else SlackWriter(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -38,12 +38,6 @@ from expansion_signals.types import (
     SignalState,
 )
 
-# Fields kept in step with the mart after an opportunity or task exists; the rest
-# belong to the rep once created (a later run never resets a stage or reopens a task).
-TRACKED: dict[str, tuple[str, ...]] = {
-    OPPORTUNITY: ("owner",),
-    TASK: ("owner", "due", "priority", "what"),
-}
 NAME_LIMIT, SUBJECT_LIMIT = 120, 255
 
 
@@ -104,17 +98,20 @@ class Plan:
         return not (self.writes or self.notices or self.resolved_locally)
 
 
-def payload_hash(fields: dict[str, Any]) -> str:
-    def encode(value: Any) -> Any:
-        if isinstance(value, Owner):
-            return {"owner": (value.email or "").lower()}
-        if isinstance(value, Ref):
-            return {"ref": [value.kind, value.signal_id]}
-        if isinstance(value, date):
-            return value.isoformat()
-        return value
+def _hash_value(value: Any) -> Any:
+    """How payload_hash spells what JSON has no type for."""
+    if isinstance(value, Owner):
+        return {"owner": (value.email or "").lower()}
+    if isinstance(value, Ref):
+        return {"ref": [value.kind, value.signal_id]}
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"payload_hash cannot encode {type(value).__name__}")
 
-    text = json.dumps({k: encode(v) for k, v in sorted(fields.items())}, sort_keys=True)
+
+def payload_hash(fields: dict[str, Any]) -> str:
+    """What was sent, in 20 hex digits; the ledger keeps it to tell a change from a rerun."""
+    text = json.dumps(fields, sort_keys=True, default=_hash_value)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
@@ -153,6 +150,15 @@ def signal_fields(
     }
 
 
+# The tracked fields: kept in step with the mart after an opportunity or task exists; the rest
+# belong to the rep once created (a later run never resets a stage or reopens a task).
+
+
+def opportunity_tracked(row: SignalRow) -> dict[str, Any]:
+    """The Opportunity's tracked fields: what is sent again when it moves."""
+    return {"owner": Owner(row.owner_email)}
+
+
 def opportunity_fields(row: SignalRow, play: Play, settings: PlanSettings) -> dict[str, Any]:
     name = f"{row.account_name} - {play.title}" + (f" - {row.product}" if row.product else "")
     description = "\n".join(
@@ -169,7 +175,7 @@ def opportunity_fields(row: SignalRow, play: Play, settings: PlanSettings) -> di
         "type": settings.opportunity_type,
         "stage": settings.opportunity_stage,
         "close_date": row.episode_start + timedelta(days=settings.close_after_days),
-        "owner": Owner(row.owner_email),
+        **opportunity_tracked(row),
         "description": description,
     }
 
@@ -186,16 +192,22 @@ def task_description(row: SignalRow, play: Play | None) -> str:
     return "\n".join(lines)
 
 
-def task_fields(row: SignalRow, play: Play | None, settings: PlanSettings) -> dict[str, Any]:
-    """The Task goes to the responsible owner, who makes the first move (RACI)."""
-    step = play.first_step if play else f"Follow up on {row.play_id}"
-    what = Ref(OPPORTUNITY if opens_opportunity(row, play) else SIGNAL, row.signal_id)
+def task_tracked(row: SignalRow, play: Play | None) -> dict[str, Any]:
+    """The Task's tracked fields: what is sent again when it moves."""
     return {
-        "subject": step[:SUBJECT_LIMIT],
-        "what": what,
+        "what": Ref(OPPORTUNITY if opens_opportunity(row, play) else SIGNAL, row.signal_id),
         "owner": Owner(row.responsible),
         "due": row.sla_due_on,
         "priority": "High" if row.urgency == "high" else "Normal",
+    }
+
+
+def task_fields(row: SignalRow, play: Play | None, settings: PlanSettings) -> dict[str, Any]:
+    """The Task goes to the responsible owner, who makes the first move (RACI)."""
+    step = play.first_step if play else f"Follow up on {row.play_id}"
+    return {
+        "subject": step[:SUBJECT_LIMIT],
+        **task_tracked(row, play),
         "status": settings.task_status,
         "description": task_description(row, play),
     }
@@ -210,16 +222,18 @@ def _reason(remote_id: str | None, error: str | None) -> str:
 def _dependent_write(
     kind: RecordKind,
     row: SignalRow,
-    fields: dict[str, Any],
+    tracked: dict[str, Any],
+    fields: Callable[[], dict[str, Any]],
     remote_id: str | None,
     committed_hash: str | None,
     error: str | None,
 ) -> RecordWrite | None:
-    """Opportunity or task: the whole record once, then only its tracked fields when they move."""
-    tracked = {k: fields[k] for k in TRACKED[kind]}
+    """Opportunity or task: the whole record once, then only its tracked fields when they move.
+
+    The whole record (its description, the talk track) is built only when it is sent."""
     digest = payload_hash(tracked)
     if remote_id is None:
-        return RecordWrite(kind, row.signal_id, fields, digest, True, _reason(None, error))
+        return RecordWrite(kind, row.signal_id, fields(), digest, True, _reason(None, error))
     if digest != committed_hash:
         return RecordWrite(kind, row.signal_id, tracked, digest, False, _reason(remote_id, error))
     return None
@@ -242,12 +256,13 @@ def _record_writes(
         return writes
     if play is not None and opens_opportunity(row, play):
         opportunity = _dependent_write(
-            OPPORTUNITY, row, opportunity_fields(row, play, settings),
+            OPPORTUNITY, row, opportunity_tracked(row),
+            lambda: opportunity_fields(row, play, settings),
             state.sf_opportunity_id, state.opportunity_hash, state.sf_error,
         )
         writes += [opportunity] if opportunity else []
     task = _dependent_write(
-        TASK, row, task_fields(row, play, settings),
+        TASK, row, task_tracked(row, play), lambda: task_fields(row, play, settings),
         state.sf_task_id, state.task_hash, state.sf_error,
     )
     writes += [task] if task else []
@@ -525,7 +540,8 @@ def plan_sync(
         for s, row in mart.items()
     }
     decided = _pick_backlog(mart, decided, settings.backlog_per_owner)
-    by_id = {s: replace(row, sla_due_on=decided[s].sla_due) for s, row in mart.items()}
+    by_id = {s: row if row.sla_due_on == decided[s].sla_due
+             else replace(row, sla_due_on=decided[s].sla_due) for s, row in mart.items()}
     plan = Plan(as_of=as_of, rows=by_id, plays=plays,
                 backlog={s: d.backlog for s, d in decided.items()})
     writes: list[RecordWrite] = []

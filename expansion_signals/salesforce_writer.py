@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from simple_salesforce import format_soql
+from simple_salesforce.bulk2 import Operation as BulkOperation
+from simple_salesforce.exceptions import SalesforceOperationError
 
 from expansion_signals.connections import SalesforceConnection
 from expansion_signals.errors import (
@@ -41,6 +45,8 @@ from expansion_signals.types import (
 )
 
 COLLECTION_SIZE = 200
+BULK_WAIT_LIMIT = 3600.0  # seconds a Bulk job may take before the run gives up on it
+BULK_MAX_POLL = 30.0  # the longest pause between two looks at a Bulk job
 OWNER_QUERY_CHUNK = 100  # emails per SOQL IN (...): keeps the URL well under its limit
 BULK_NULL = "#N/A"  # an empty Bulk cell leaves a field alone; this sets it to null
 
@@ -77,12 +83,14 @@ class SalesforceWriter:
         policy: RetryPolicy | None = None,
         bulk_threshold: int = 2000,
         bulk_poll_seconds: float = 2.0,
+        parallel_calls: int = 4,
     ) -> None:
         self.connection = connection
         self.mapping = mapping
         self.policy = policy or RetryPolicy()
         self.bulk_threshold = bulk_threshold
         self.bulk_poll_seconds = bulk_poll_seconds
+        self.parallel_calls = max(1, parallel_calls)
         self._owners: dict[str, str | None] = {}  # lower-case email -> user id, for this run
 
     # --- calls ---------------------------------------------------------------------------
@@ -167,14 +175,40 @@ class SalesforceWriter:
         records: Sequence[OutgoingRecord],
         on_batch: Callable[[list[RecordResult]], None],
     ) -> None:
-        """Upsert every record; `on_batch` gets each acknowledged batch before the next is sent."""
+        """Upsert every record; `on_batch` gets each acknowledged batch, in order.
+
+        Collections calls are independent of each other (every record is keyed by its
+        external id), so up to `parallel_calls` are in flight together; their results are
+        handed to `on_batch` in the order the batches were cut, on this thread. A failure
+        stops the calls not yet sent.
+        """
         if not records:
             return
         if len(records) > self.bulk_threshold:
             self._bulk(kind, records, on_batch)
             return
-        for chunk in _chunks(records, COLLECTION_SIZE):
-            on_batch(self._collection(self.mapping.object(kind), chunk))
+        self._collections(kind, records, on_batch)
+
+    def _collections(
+        self,
+        kind: RecordKind,
+        records: Sequence[OutgoingRecord],
+        on_batch: Callable[[list[RecordResult]], None],
+    ) -> None:
+        target = self.mapping.object(kind)
+        chunks = list(_chunks(records, COLLECTION_SIZE))
+        if self.parallel_calls == 1 or len(chunks) == 1:
+            for chunk in chunks:
+                on_batch(self._collection(target, chunk))
+            return
+        pool = ThreadPoolExecutor(self.parallel_calls, thread_name_prefix="collections")
+        try:
+            futures: list[Future[list[RecordResult]]] = [
+                pool.submit(self._collection, target, chunk) for chunk in chunks]
+            for future in futures:
+                on_batch(future.result())
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _collection(
         self, target: ObjectMapping, records: Sequence[OutgoingRecord]
@@ -235,39 +269,42 @@ class SalesforceWriter:
         records: Sequence[OutgoingRecord],
         on_batch: Callable[[list[RecordResult]], None],
     ) -> None:
-        """Bulk API 2.0, a job per set of columns; rows that failed transiently go by collection."""
+        """Bulk API 2.0, one job for the object; rows that failed transiently go by collection."""
         target = self.mapping.object(kind)
-        groups: dict[tuple[str, ...], list[OutgoingRecord]] = {}
-        for record in records:
-            groups.setdefault(tuple(sorted(record.body)), []).append(record)
-        for group in groups.values():
-            results = self._bulk_job(target, group)
-            retry = [r for r, res in zip(group, results, strict=True)
-                     if res.error_code in TRANSIENT_RECORD_CODES]
-            done = [res for res in results if res.error_code not in TRANSIENT_RECORD_CODES]
-            on_batch(done)
-            for chunk in _chunks(retry, COLLECTION_SIZE):
-                on_batch(self._collection(target, chunk))
+        results = self._bulk_job(target, records)
+        retry = [r for r, res in zip(records, results, strict=True)
+                 if res.error_code in TRANSIENT_RECORD_CODES]
+        done = [res for res in results if res.error_code not in TRANSIENT_RECORD_CODES]
+        on_batch(done)
+        if retry:
+            self._collections(kind, retry, on_batch)
 
     def _bulk_job(
         self, target: ObjectMapping, records: Sequence[OutgoingRecord]
     ) -> list[RecordResult]:
-        rows = [{k: _csv_value(v) for k, v in r.body.items()} for r in records]
         key = target.external_id
+        data = bulk_csv(records)
 
         def run(sf: Any) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
-            bulk = getattr(sf.bulk2, target.object)
-            jobs = bulk.upsert(records=rows, external_id_field=key, wait=self.bulk_poll_seconds)
-            ids: dict[str, str] = {}
+            # simple-salesforce's own job calls, one by one: its upsert() reads the job once
+            # more after the wait and has no backoff to speak of.
+            client = getattr(sf.bulk2, target.object)._client
+            job_id = client.create_job(BulkOperation.upsert, external_id_field=key)["id"]
+            try:
+                client.upload_job_data(job_id, data)
+                client.close_job(job_id)
+                job = self._wait_for_job(client, job_id)
+            except BaseException:
+                _abort_quietly(client, job_id)
+                raise
+            ids = {row[key].lower(): row["sf__Id"] for row in csv.DictReader(
+                io.StringIO(client.get_ingest_results(job_id, "successfulResults")))}
             failures: dict[str, tuple[str, str]] = {}
-            for job in jobs:
-                for row in csv.DictReader(io.StringIO(bulk.get_successful_records(job["job_id"]))):
-                    ids[row[key].lower()] = row["sf__Id"]
-                if int(job.get("numberRecordsFailed") or 0):
-                    text = bulk.get_failed_records(job["job_id"])
-                    for row in csv.DictReader(io.StringIO(text)):
-                        code, _, message = row["sf__Error"].partition(":")
-                        failures[row[key].lower()] = (code, message.rsplit(":", 1)[0])
+            if int(job.get("numberRecordsFailed") or 0):
+                text = client.get_ingest_results(job_id, "failedResults")
+                for row in csv.DictReader(io.StringIO(text)):
+                    code, _, message = row["sf__Error"].partition(":")
+                    failures[row[key].lower()] = (code, message.rsplit(":", 1)[0])
             return ids, failures
 
         try:
@@ -285,6 +322,48 @@ class SalesforceWriter:
                 code, message = failures.get(signal_id, ("UNPROCESSED", "not processed by the job"))
                 results.append(RecordResult(record.write, None, code, message, False))
         return results
+
+
+    def _wait_for_job(self, client: Any, job_id: str) -> dict[str, Any]:
+        """The job once it is done: the first look after `bulk_poll_seconds`, then pauses
+        that double, up to BULK_MAX_POLL, for at most BULK_WAIT_LIMIT seconds."""
+        pause, waited = self.bulk_poll_seconds, 0.0
+        while True:
+            time.sleep(pause)
+            waited += pause
+            job = client.get_job(job_id, False)
+            state = job.get("state")
+            if state == "JobComplete":
+                return dict(job)
+            if state in ("Failed", "Aborted"):
+                raise SalesforceOperationError(
+                    f"Bulk job {job_id} {state.lower()}: {job.get('errorMessage') or 'no reason'}")
+            if waited >= BULK_WAIT_LIMIT:
+                raise SalesforceOperationError(
+                    f"Bulk job {job_id} still {state} after {waited:.0f} s")
+            pause = min(max(pause * 2, 0.5), BULK_MAX_POLL)
+
+
+def _abort_quietly(client: Any, job_id: str) -> None:
+    """Abort a job this run gives up on, so Salesforce does not process it later."""
+    try:
+        if client.get_job(job_id, False).get("state") in ("Open", "UploadComplete", "InProgress"):
+            client.abort_job(job_id, False)
+    except Exception:  # the job's own error is what the run reports
+        pass
+
+
+def bulk_csv(records: Sequence[OutgoingRecord]) -> str:
+    """One CSV for records whose fields differ: a column a record lacks is an empty cell,
+    which Bulk reads as "leave this field alone", as an absent field is in a Collections call."""
+    columns = sorted({name for record in records for name in record.body})
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for record in records:
+        body = record.body
+        writer.writerow([_csv_value(body[c]) if c in body else "" for c in columns])
+    return out.getvalue()
 
 
 def known_ids_from_states(states: Iterable[Any]) -> dict[tuple[str, str], str]:

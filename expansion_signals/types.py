@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any, Literal
 
 from expansion_signals.evidence import evidence_in_words, parse_evidence
@@ -53,8 +54,10 @@ class SignalRow:
     informed_emails: tuple[str, ...] = ()  # told in their digest, never a message each
     held_until: date | None = None  # the renewal-planning hold: alert and Task wait till then
 
-    @property
+    @cached_property
     def evidence_words(self) -> str:
+        """The evidence as a sentence; a row's records and messages all show it, so it is
+        worded once per row."""
         return evidence_in_words(self.play_id, parse_evidence(self.evidence))
 
     @property

@@ -95,10 +95,20 @@ class Database:
     def insert_rows(
         self, head: str, rows: Sequence[Sequence[Any]], tail: str = "", chunk: int = 500
     ) -> None:
-        """`head VALUES (...), (...) tail` in chunks: far faster than executemany on DuckDB."""
+        """`head VALUES (...), (...) tail`, or a set of rows wherever a VALUES list may stand.
+
+        On DuckDB the rows go in as one list per column, unnested in a single statement: a
+        statement binds a few lists far faster than thousands of scalar parameters.
+        Elsewhere they go as `VALUES` lists of `chunk` rows.
+        """
         if not rows:
             return
         width = len(rows[0])
+        if self.dialect == "duckdb":
+            unnested = ", ".join(["unnest(?)"] * width)
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            self.execute(f"{head} select {unnested} {tail}", columns)
+            return
         placeholder = "(" + ", ".join(["?"] * width) + ")"
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]

@@ -170,3 +170,49 @@ def test_above_the_threshold_records_go_through_bulk_api_2(mart, run_sync, sales
     salesforce_emulator.reset_counters()
     assert run_sync(slack_client=None, bulk_threshold=10).plan.writes == []
     assert salesforce_emulator.write_count() == 0
+
+
+def test_collections_calls_go_in_parallel_and_land_each_record_once(mart, run_sync,
+                                                                    salesforce_emulator):
+    """Five batches of each object, four in flight at once; a transient failure of one call
+    and a crash after the second committed batch lose and duplicate nothing."""
+    mart.write([signal_row(n) for n in range(1000)])
+    salesforce_emulator.latency = 0.05  # every call outlasts the sending of the next ones
+    salesforce_emulator.inject(faults.unavailable(), kind="composite.upsert")
+
+    acked = []
+
+    def crash_after_two_batches(name: str) -> None:
+        if name == "salesforce.signal.acked":
+            acked.append(name)
+            if len(acked) == 3:
+                raise RuntimeError("killed")
+
+    crashed = run_sync(slack_client=None, checkpoint=crash_after_two_batches, parallel_calls=4,
+                       accept_volume=True)
+    assert crashed.status == "failed"
+    assert 2 <= salesforce_emulator.peak_in_flight <= 4
+    committed = [s for s in ledger_states(mart).values() if s.sf_signal_id]
+    assert 400 <= len(committed) < 1000  # acknowledged batches before the crash are kept
+
+    result = run_sync(slack_client=None, parallel_calls=4, accept_volume=True)
+    assert result.status == "ok", result.failures
+    for sobject, key in ((SIGNAL, "Signal_Id__c"), (TASK, "Expansion_Signal_Id__c")):
+        keys = [r[key] for r in salesforce_emulator.records(sobject)]
+        assert sorted(keys) == [f"sig-{n:05d}" for n in range(1000)], sobject
+    salesforce_emulator.reset_counters()
+    assert run_sync(slack_client=None, parallel_calls=4).plan.writes == []
+    assert salesforce_emulator.write_count() == 0
+
+
+def test_a_bulk_job_takes_five_calls_and_reads_failures_only_when_there_are_some(
+        mart, run_sync, salesforce_emulator):
+    mart.write([signal_row(n) for n in range(30)])
+    result = run_sync(slack_client=None, bulk_threshold=10, bulk_poll_seconds=0)
+    assert result.status == "ok", result.failures
+    bulk = [c.kind for c in salesforce_emulator.calls() if c.kind.startswith("bulk2")]
+    jobs = bulk.count("bulk2.create")
+    assert jobs == 2  # signals, tasks: one job each
+    # each: create, upload, close, one look at the job, the successful rows
+    assert len(bulk) == 5 * jobs, bulk
+    assert not any("failed" in kind.lower() for kind in bulk)

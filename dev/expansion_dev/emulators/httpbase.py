@@ -132,6 +132,8 @@ class EmulatorApp:
         self.latency = 0.0
         self._calls: list[Call] = []
         self._calls_lock = threading.Lock()
+        self._in_flight = 0
+        self.peak_in_flight = 0  # most requests being answered at once since the last reset
 
     # --- to override ---------------------------------------------------------------------
 
@@ -163,6 +165,16 @@ class EmulatorApp:
         """Answer one request; None tells the server to close the connection unanswered."""
         if req.path.startswith(CONTROL_PREFIX):
             return self._control(req)
+        with self._calls_lock:
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+        try:
+            return self._dispatch(req)
+        finally:
+            with self._calls_lock:
+                self._in_flight -= 1
+
+    def _dispatch(self, req: Request) -> Response | None:
         if self.latency > 0:
             time.sleep(self.latency)
         kind = self.classify(req)
@@ -226,6 +238,7 @@ class EmulatorApp:
     def reset_calls(self) -> None:
         with self._calls_lock:
             self._calls.clear()
+            self.peak_in_flight = self._in_flight
 
     # --- control endpoints ---------------------------------------------------------------
 
