@@ -66,8 +66,12 @@ def timed_dbt(db: Path, options: BuildOptions) -> dict[str, float]:
     slowest = sorted(
         ((r["execution_time"], r["unique_id"].split(".")[-1]) for r in results
          if r["unique_id"].startswith("model.")), reverse=True)[:5]
+    per_model = {r["unique_id"].split(".")[-1]: round(r["execution_time"], 2)
+                 for r in results if r["unique_id"].startswith("model.")}
     return {"wall_s": wall, "model_s": model_seconds, "peak_rss_gb": peak_kb / 1024 / 1024,
-            "slowest": [(name, round(seconds, 2)) for seconds, name in slowest]}
+            "slowest": [(name, round(seconds, 2)) for seconds, name in slowest],
+            "nodes": len(results), "models": dict(sorted(per_model.items(),
+                                                         key=lambda item: -item[1]))}
 
 
 def baseline(db: Path, threads: int, memory_limit: str) -> float:

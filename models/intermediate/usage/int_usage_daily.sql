@@ -15,12 +15,25 @@
     within that span count once too. -#}
 {%- set lookback_days = var('expansion_dedupe_lookback_days') | int -%}
 {%- set grain = ['account_id', 'user_id', 'product', 'feature', 'occurred_on'] -%}
+{#- A scheduled run's first day, as a literal: a timestamp bound on the
+    event column lets the warehouse skip what it can (DuckDB's zone maps, a
+    partitioned table's partitions); none means no stored day yet. -#}
+{%- set since_iso = none -%}
+{%- if is_incremental() and execute -%}
+    {%- set last = run_query("select max(usage_date) from " ~ this).columns[0].values()[0] -%}
+    {%- if last is not none -%}
+        {%- set last_day = modules.datetime.date.fromisoformat((last | string)[:10]) -%}
+        {%- set since_iso = (last_day - modules.datetime.timedelta(days=lookback_days - 1)).isoformat() -%}
+    {%- endif -%}
+{%- endif %}
 
-with events as (
+{#- The full build reads the events in each branch below rather than storing
+    10^8 rows once (inline_cte); a scheduled run's few days are stored once. #}
+with events as {{ inline_cte() if not is_incremental() }} (
 
     select * from {{ ref('stg_usage_events') }}
     {% if is_incremental() %}
-    where occurred_on >= (select {{ add_days(1 - lookback_days, 'max(usage_date)') }} from {{ this }})
+    where {% if since_iso is none %}1 = 0{% else %}occurred_at >= cast('{{ since_iso }}' as {{ dbt.type_timestamp() }}){% endif %}
     {% endif %}
 
 ),
