@@ -6,7 +6,7 @@
     (30) ending that day (the consumer picks the tier current that day), and
     the events on each rule's problem feature in those days. Rows of the first kind carry
     problem_feature '', rows of the second tier_rank 0. -#}
-with usage_daily as {{ inline_cte() }} (
+with usage_daily as {{ inline_cte() if not is_incremental() }} (
 
     select * from {{ ref('int_usage_daily') }}
     where usage_date >= {{ add_days(-(var('expansion_attach_window_days') | int), first_day) }}

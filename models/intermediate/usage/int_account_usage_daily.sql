@@ -5,7 +5,7 @@
     the expansion_usage_window_days (30) ending that day, and the products
     used in them. -#}
 {%- set window_days = var('expansion_usage_window_days') | int %}
-with usage_daily as {{ inline_cte() }} (
+with usage_daily as {{ inline_cte() if not is_incremental() }} (
 
     select * from {{ ref('int_usage_daily') }}
     -- earlier days cannot reach into the panel's windows
