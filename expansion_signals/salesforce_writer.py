@@ -47,6 +47,7 @@ from expansion_signals.types import (
 COLLECTION_SIZE = 200
 BULK_WAIT_LIMIT = 3600.0  # seconds a Bulk job may take before the run gives up on it
 BULK_MAX_POLL = 30.0  # the longest pause between two looks at a Bulk job
+BULK_JOB_BYTES = 80 * 1024 * 1024  # CSV characters per job; an upload takes 100 MB at most
 OWNER_QUERY_CHUNK = 100  # emails per SOQL IN (...): keeps the URL well under its limit
 BULK_NULL = "#N/A"  # an empty Bulk cell leaves a field alone; this sets it to null
 
@@ -269,21 +270,22 @@ class SalesforceWriter:
         records: Sequence[OutgoingRecord],
         on_batch: Callable[[list[RecordResult]], None],
     ) -> None:
-        """Bulk API 2.0, one job for the object; rows that failed transiently go by collection."""
+        """Bulk API 2.0, one job for the object (one per BULK_JOB_BYTES of CSV); rows that
+        failed transiently go by collection."""
         target = self.mapping.object(kind)
-        results = self._bulk_job(target, records)
-        retry = [r for r, res in zip(records, results, strict=True)
-                 if res.error_code in TRANSIENT_RECORD_CODES]
-        done = [res for res in results if res.error_code not in TRANSIENT_RECORD_CODES]
-        on_batch(done)
-        if retry:
-            self._collections(kind, retry, on_batch)
+        for part, data in bulk_csv_parts(records):
+            results = self._bulk_job(target, part, data)
+            retry = [r for r, res in zip(part, results, strict=True)
+                     if res.error_code in TRANSIENT_RECORD_CODES]
+            done = [res for res in results if res.error_code not in TRANSIENT_RECORD_CODES]
+            on_batch(done)
+            if retry:
+                self._collections(kind, retry, on_batch)
 
     def _bulk_job(
-        self, target: ObjectMapping, records: Sequence[OutgoingRecord]
+        self, target: ObjectMapping, records: Sequence[OutgoingRecord], data: str
     ) -> list[RecordResult]:
         key = target.external_id
-        data = bulk_csv(records)
 
         def run(sf: Any) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
             # simple-salesforce's own job calls, one by one: its upsert() reads the job once
@@ -353,17 +355,37 @@ def _abort_quietly(client: Any, job_id: str) -> None:
         pass
 
 
-def bulk_csv(records: Sequence[OutgoingRecord]) -> str:
-    """One CSV for records whose fields differ: a column a record lacks is an empty cell,
-    which Bulk reads as "leave this field alone", as an absent field is in a Collections call."""
+def bulk_csv_parts(
+    records: Sequence[OutgoingRecord], limit: int = BULK_JOB_BYTES
+) -> Iterator[tuple[Sequence[OutgoingRecord], str]]:
+    """The records as CSV in parts of at most about `limit` bytes of UTF-8 (a Bulk upload
+    takes 100 MB at most), each with the records it holds.
+
+    One header for records whose fields differ: a column a record lacks is an empty cell,
+    which Bulk reads as "leave this field alone", as an absent field is in a Collections call.
+    """
     columns = sorted({name for record in records for name in record.body})
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for record in records:
+    line = io.StringIO()
+    writer = csv.writer(line, lineterminator="\n")
+
+    def text(values: list[str]) -> str:
+        line.seek(0)
+        line.truncate()
+        writer.writerow(values)
+        return line.getvalue()
+
+    header = text(columns)
+    lines, size, first = [header], len(header.encode("utf-8")), 0
+    for index, record in enumerate(records):
         body = record.body
-        writer.writerow([_csv_value(body[c]) if c in body else "" for c in columns])
-    return out.getvalue()
+        row = text([_csv_value(body[c]) if c in body else "" for c in columns])
+        row_size = len(row.encode("utf-8"))
+        if size + row_size > limit and index > first:
+            yield records[first:index], "".join(lines)
+            lines, size, first = [header], len(header.encode("utf-8")), index
+        lines.append(row)
+        size += row_size
+    yield records[first:], "".join(lines)
 
 
 def known_ids_from_states(states: Iterable[Any]) -> dict[tuple[str, str], str]:

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from expansion_dev.emulators import faults
 
+from expansion_signals.salesforce_writer import OutgoingRecord, bulk_csv_parts
+from expansion_signals.types import RecordWrite
 from tests.sync.conftest import AS_OF, OWNER, ledger_states, signal_row
 
 SIGNAL, OPP, TASK = "Expansion_Signal__c", "Opportunity", "Task"
@@ -216,3 +218,20 @@ def test_a_bulk_job_takes_five_calls_and_reads_failures_only_when_there_are_some
     # each: create, upload, close, one look at the job, the successful rows
     assert len(bulk) == 5 * jobs, bulk
     assert not any("failed" in kind.lower() for kind in bulk)
+
+
+def test_a_bulk_upload_is_cut_below_the_size_limit_with_a_header_each():
+    records = [OutgoingRecord(RecordWrite("signal", f"s{n}", {}, "h", True, "create"),
+                              {"Key__c": f"s{n}", "Note__c": "é" * 40, **({"Extra__c": n}
+                                                                         if n % 2 else {})},
+                              True)
+               for n in range(50)]
+    parts = list(bulk_csv_parts(records, limit=1000))
+    assert len(parts) > 1
+    assert [r for part, _ in parts for r in part] == records
+    for part, text in parts:
+        lines = text.splitlines()
+        assert lines[0] == "Extra__c,Key__c,Note__c"
+        assert len(lines) == len(part) + 1
+        assert len(text.encode("utf-8")) <= 1000
+    assert parts[0][1].splitlines()[1] == ",s0," + "é" * 40  # no Extra__c: left alone
