@@ -375,7 +375,6 @@ class Ledger:
         including a hold for a renewal."""
         backlog = backlog or {}
         held = held or {}
-        columns = OBSERVED_COLUMNS
         seen = [
             (r.signal_id, known[r.signal_id].status if r.signal_id in known else OPEN,
              r.as_of, r.owner_email, r.account_name, r.account_id, r.play_id, r.product,
@@ -384,10 +383,10 @@ class Ledger:
             for r in rows
         ]
         # Only what moved: a rerun on the same day writes nothing.
-        self.update_states(columns, [
+        self.update_states(OBSERVED_COLUMNS, [
             row for row in seen
             if row[0] not in known
-            or row[1:] != tuple(getattr(known[row[0]], c) for c in columns)
+            or row[1:] != tuple(getattr(known[row[0]], c) for c in OBSERVED_COLUMNS)
         ])
 
     def signal_keys(self, signal_ids: Iterable[str]) -> dict[str, tuple[str | None, ...]]:

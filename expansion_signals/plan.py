@@ -150,12 +150,9 @@ def signal_fields(
     }
 
 
-# The tracked fields: kept in step with the mart after an opportunity or task exists; the rest
-# belong to the rep once created (a later run never resets a stage or reopens a task).
-
-
 def opportunity_tracked(row: SignalRow) -> dict[str, Any]:
-    """The Opportunity's tracked fields: what is sent again when it moves."""
+    """The Opportunity's tracked fields, kept in step with the mart once it exists; the rest
+    belong to the rep (a later run never resets a stage)."""
     return {"owner": Owner(row.owner_email)}
 
 
@@ -193,7 +190,8 @@ def task_description(row: SignalRow, play: Play | None) -> str:
 
 
 def task_tracked(row: SignalRow, play: Play | None) -> dict[str, Any]:
-    """The Task's tracked fields: what is sent again when it moves."""
+    """The Task's tracked fields, kept in step with the mart once it exists; the rest belong
+    to the rep (a later run never reopens a task)."""
     return {
         "what": Ref(OPPORTUNITY if opens_opportunity(row, play) else SIGNAL, row.signal_id),
         "owner": Owner(row.responsible),
